@@ -1,0 +1,66 @@
+"""Minqing entry point: language, town picker, navigation. Pages do the rest."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from minqing import i18n
+from minqing.registry import has_data
+
+
+def _language() -> None:
+    if "lang" not in st.session_state:
+        st.session_state.lang = "en" if st.query_params.get("lang") == "en" else i18n.DEFAULT_LANG
+    st.sidebar.radio(
+        i18n.t("app.language", ui.lang()), i18n.LANGS, key="lang", horizontal=True,
+        format_func=lambda code: {"zh": "中文", "en": "English"}[code],
+    )
+
+
+def _town_picker() -> None:
+    """A town picker that scopes every page and follows ``?town=`` deep links."""
+    choices = ui.towns(ui.engine(), ui.version())
+    ids = [None, *[town_id for town_id, _ in choices]]
+    names = dict(choices)
+    linked = ui.query_int("town")
+    if linked in names and st.session_state.get("_linked_town") != linked:
+        st.session_state.town_id = linked
+        st.session_state._linked_town = linked
+    if st.session_state.get("town_id") not in ids:
+        st.session_state.town_id = None
+    st.sidebar.selectbox(
+        ui.t("app.town"), ids, key="town_id",
+        format_func=lambda town_id: ui.t("app.all_towns") if town_id is None else names[town_id],
+    )
+    if st.session_state.town_id is None:
+        st.query_params.pop("town", None)
+    else:
+        st.query_params["town"] = str(st.session_state.town_id)
+
+
+def run() -> None:
+    st.set_page_config(page_title="民情 Minqing", page_icon="🗺️", layout="wide")
+    _language()
+    if not has_data(ui.engine()):
+        st.title(ui.t("app.title"))
+        st.warning(ui.t("app.no_database"))
+        return
+    _town_picker()
+    pages = {
+        ui.t("nav.section.browse"): [
+            st.Page("pages/overview.py", title=ui.t("nav.overview"), icon="📊", url_path="overview",
+                    default=True),
+            st.Page("pages/map.py", title=ui.t("nav.map"), icon="🗺️", url_path="map"),
+        ],
+        ui.t("nav.section.records"): [
+            st.Page("pages/grid.py", title=ui.t("nav.grid"), icon="🏘️", url_path="grid"),
+            st.Page("pages/case.py", title=ui.t("nav.case"), icon="📌", url_path="case"),
+            st.Page("pages/household.py", title=ui.t("nav.household"), icon="🏠",
+                    url_path="household"),
+        ],
+    }
+    st.navigation(pages).run()
+
+
+run()

@@ -1,0 +1,254 @@
+"""The records, as SQLAlchemy 2 models.
+
+``town_id`` is carried on households, diary entries and cases (not only through their grid) because
+almost every query is scoped to a town: one indexed column beats a join on every page load.
+Households also keep ``lon``/``lat`` beside their point so that "what is in view" is a plain
+indexed range query on both SQLite and PostGIS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from minqing.geometry import Geometry
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Town(Base):
+    """A town (镇, rural) or subdistrict (街道, urban)."""
+
+    __tablename__ = "towns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    geom = mapped_column(Geometry("MULTIPOLYGON"), nullable=False)
+
+
+class Area(Base):
+    """An area (片) of a town, headed by an area head (片长) who reviews diaries weekly."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    head_name: Mapped[str] = mapped_column(String(32))
+
+
+class Grid(Base):
+    """A village (rural) or community (urban) grid; ``version`` counts published reassignments."""
+
+    __tablename__ = "grids"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    geom = mapped_column(Geometry("POLYGON"), nullable=False)
+
+
+class Household(Base):
+    """A household (户) and its family-archive header; personal fields are masked by scope."""
+
+    __tablename__ = "households"
+    __table_args__ = (Index("ix_households_lon_lat", "lon", "lat"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"), index=True)
+    head_name: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(20))
+    id_number: Mapped[str] = mapped_column(String(18))
+    address: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    tags: Mapped[str] = mapped_column(String(128), default="")  # comma-separated HouseholdTag
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT"), nullable=False)
+
+    members: Mapped[list[HouseholdMember]] = relationship(back_populates="household")
+
+
+class HouseholdMember(Base):
+    """A person in a household, for the family archive (家庭档案)."""
+
+    __tablename__ = "household_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    relation: Mapped[str] = mapped_column(String(16))  # head, spouse, child, parent, other
+    birth_year: Mapped[int] = mapped_column(Integer)
+
+    household: Mapped[Household] = relationship(back_populates="members")
+
+
+class Cadre(Base):
+    """A cadre at district, town or village level; village cadres lead the grid service groups."""
+
+    __tablename__ = "cadres"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(16))
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(64))
+
+
+class ServiceGroup(Base):
+    """A grid's service group; ``lon``/``lat`` is where it sits (its service point)."""
+
+    __tablename__ = "service_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), unique=True)
+    leader_cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+
+
+class GroupMember(Base):
+    """A member of a service group in one role (see ``vocab.MemberRole``)."""
+
+    __tablename__ = "group_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("service_groups.id"), index=True)
+    role: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(20))
+    cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadres.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+
+
+class Pairing(Base):
+    """A cadre paired (结对) with a central household or community service worker."""
+
+    __tablename__ = "pairings"
+    __table_args__ = (UniqueConstraint("cadre_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("group_members.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+
+
+class DiaryEntry(Base):
+    """One entry of a cadre's service diary (民情日记)."""
+
+    __tablename__ = "diary_entries"
+    __table_args__ = (
+        Index("ix_diary_grid_date", "grid_id", "entry_date"),
+        Index("ix_diary_town_date", "town_id", "entry_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+    entry_date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str] = mapped_column(Text)
+    risk_level: Mapped[int] = mapped_column(Integer, default=0)  # 0 none .. 3 high
+    people_received: Mapped[int | None] = mapped_column(Integer)
+    opinions_taken: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Case(Base):
+    """A demand on one of the four tracks; ``version`` guards against concurrent edits."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_town_status", "town_id", "status"),
+        Index("ix_cases_grid_status", "grid_id", "status"),
+        Index("ix_cases_status_deadline", "status", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))
+    diary_entry_id: Mapped[int | None] = mapped_column(ForeignKey("diary_entries.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    track: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    responsible: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(64))  # liaison track
+    letter_no: Mapped[str | None] = mapped_column(String(32))  # liaison letter number
+    leader: Mapped[str | None] = mapped_column(String(64))  # 包案 leader set by consultation
+    green_channel: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    satisfaction: Mapped[str | None] = mapped_column(String(16))
+    result: Mapped[str | None] = mapped_column(Text)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class CaseEvent(Base):
+    """One appended change to a case (who, when, from -> to, comment). Never updated."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_at", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[str] = mapped_column(Text, default="")  # JSON of changed fields
+
+
+class HouseholdService(Base):
+    """A practical thing done for a household (服务代理), for the family archive."""
+
+    __tablename__ = "household_services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    done_on: Mapped[dt.date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(200))
+
+
+class DatasetInfo(Base):
+    """Key/value facts about the loaded dataset (demo flag, seed, scale, data version)."""
+
+    __tablename__ = "dataset_info"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

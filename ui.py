@@ -1,0 +1,61 @@
+"""Streamlit glue shared by app.py and the pages: engine, language, scope, deep links.
+
+This is the only module besides app.py and pages/ that imports streamlit; the packages below it
+(``minqing``, ``geo``) never do.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from minqing import i18n
+from minqing.registry import data_version, town_choices
+from minqing.scope import Scope
+from minqing.store import get_engine
+
+
+@st.cache_resource
+def engine() -> Engine:
+    """The shared engine (thread-safe; one pool per app process)."""
+    return get_engine()
+
+
+def lang() -> str:
+    return st.session_state.get("lang", i18n.DEFAULT_LANG)
+
+
+def t(key: str, **fmt: object) -> str:
+    return i18n.t(key, lang(), **fmt)
+
+
+def version() -> str:
+    """The data version: part of every ``st.cache_data`` key, so a write invalidates results."""
+    return data_version(engine())
+
+
+@st.cache_data(ttl=300)
+def towns(_engine: Engine, data_version: str) -> list[tuple[int, str]]:
+    return town_choices(_engine, scope=Scope.district())
+
+
+def query_int(name: str) -> int | None:
+    """An integer deep-link parameter (``?grid=12``), or None when absent or malformed."""
+    raw = st.query_params.get(name)
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def current_town() -> int | None:
+    return st.session_state.get("town_id")
+
+
+def current_scope() -> Scope:
+    """The caller's scope as the town picker narrows it (full jurisdiction rules come later)."""
+    return Scope.district().narrowed_to_town(current_town())
+
+
+def demo_badge() -> None:
+    st.caption(f"🧪 {t('app.demo_badge')}")
