@@ -83,7 +83,8 @@ def town_table(engine: Engine, *, scope: Scope, today: dt.date | None = None) ->
     numeric = ["grids", "households", "diary_entries", "diaries", "risks", "cases", "solved", "open",
                "overdue", "due", "on_time"]
     for col in numeric:
-        table[col] = pd.to_numeric(table.get(col, 0), errors="coerce").fillna(0).astype(int)
+        values = table[col] if col in table else pd.Series(0, index=table.index)
+        table[col] = pd.to_numeric(values, errors="coerce").fillna(0).astype(int)
     table["on_time_rate"] = _rate(table["on_time"], table["due"])
     return table.sort_values("code").reset_index(drop=True)
 
@@ -100,3 +101,100 @@ def headline(table: pd.DataFrame) -> dict[str, float]:
 
 def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return (numerator / denominator.where(denominator > 0)).fillna(0.0)
+
+
+# --- per-grid counters for the district map (一张图) ---
+
+RISK_WINDOW_DAYS = 90
+""""Risks found" on the map counts risk diary entries of the last 90 days (a quarter's check)."""
+RECENT_DIARY_DAYS = 30
+""""Diary entries" on the map counts the last 30 days: the monthly follow-up's horizon."""
+
+GRID_COUNTERS = ("households", "open_cases", "overdue_cases", "risks_90d", "diary_30d",
+                 "days_since_diary")
+
+
+def _grid_case_counts(scope: Scope, today: dt.date):
+    return (
+        select(
+            Case.grid_id.label("grid_id"),
+            func.count().label("open_cases"),
+            func.sum(case((overdue_clause(today), 1), else_=0)).label("overdue_cases"),
+        )
+        .where(scope.where(Case), Case.status != CLOSED)
+        .group_by(Case.grid_id)
+    )
+
+
+def _grid_diary_counts(scope: Scope, today: dt.date):
+    risk_since = today - dt.timedelta(days=RISK_WINDOW_DAYS)
+    recent_since = today - dt.timedelta(days=RECENT_DIARY_DAYS)
+    in_window = DiaryEntry.entry_date <= today
+    risk = and_(DiaryEntry.kind == RecordKind.RISK.value, DiaryEntry.entry_date > risk_since)
+    return (
+        select(
+            DiaryEntry.grid_id.label("grid_id"),
+            func.sum(case((risk, 1), else_=0)).label("risks_90d"),
+            func.sum(case((DiaryEntry.entry_date > recent_since, 1), else_=0)).label("diary_30d"),
+            func.max(DiaryEntry.entry_date).label("last_diary"),
+        )
+        .where(scope.where(DiaryEntry), in_window)
+        .group_by(DiaryEntry.grid_id)
+    )
+
+
+def grid_counters(engine: Engine, *, scope: Scope, today: dt.date | None = None) -> pd.DataFrame:
+    """One row per grid in scope with the counters the map colours grids by.
+
+    Columns: ``households``, ``open_cases``, ``overdue_cases`` (open and past the deadline, see
+    :func:`minqing.deadlines.overdue_clause`), ``risks_90d`` (risk diary entries in the last
+    :data:`RISK_WINDOW_DAYS` days), ``diary_30d`` (entries in the last :data:`RECENT_DIARY_DAYS`
+    days), ``last_diary`` (date or NaT) and ``days_since_diary`` (float, NaN when the grid has no
+    entry at all: a silent grid is shown as such, not as "0 days").
+
+    Parameters
+    ----------
+    engine : Engine
+    scope : Scope
+        Only grids (and their records) inside it are counted.
+    today : date, optional
+        The day windows and overdue are measured from (default :func:`minqing.clock.today`).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``grid_id``; grids with no records get zeros.
+    """
+    today = today or clock_today()
+    grids = select(Grid.id.label("grid_id")).where(scope.where(Grid))
+    households = (
+        select(Household.grid_id.label("grid_id"), func.count().label("households"))
+        .where(scope.where(Household)).group_by(Household.grid_id)
+    )
+    with engine.connect() as conn:
+        frames = [pd.DataFrame(conn.execute(q).mappings().all()) for q in
+                  (grids, households, _grid_case_counts(scope, today),
+                   _grid_diary_counts(scope, today))]
+    table = frames[0] if not frames[0].empty else pd.DataFrame({"grid_id": pd.Series(dtype=int)})
+    for frame in frames[1:]:
+        if not frame.empty:
+            table = table.merge(frame, on="grid_id", how="left")
+    for col in ("households", "open_cases", "overdue_cases", "risks_90d", "diary_30d"):
+        values = table[col] if col in table else pd.Series(0, index=table.index)
+        table[col] = pd.to_numeric(values, errors="coerce").fillna(0).astype(int)
+    last = pd.to_datetime(table.get("last_diary", pd.Series(pd.NaT, index=table.index)))
+    table["last_diary"] = last
+    table["days_since_diary"] = (pd.Timestamp(today) - last).dt.days.astype(float)
+    return table.set_index("grid_id").sort_index()
+
+
+def grid_headline(counters: pd.DataFrame) -> dict[str, int]:
+    """Totals of :func:`grid_counters` for the map's side panel.
+
+    A *silent grid* has had no diary entry for more than :data:`RECENT_DIARY_DAYS` days (or
+    none at all): the grids a supervisor should ask about first.
+    """
+    silent = counters["days_since_diary"].isna() | (counters["days_since_diary"] > RECENT_DIARY_DAYS)
+    totals = {col: int(counters[col].sum()) for col in
+              ("households", "open_cases", "overdue_cases", "risks_90d", "diary_30d")}
+    return {"grids": len(counters), "silent_grids": int(silent.sum()), **totals}

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots for a human to look at; git-ignored
 CHROMIUM = os.environ.get("MINQING_CHROMIUM", "/usr/bin/chromium")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 CHROMIUM_ARGS = [
@@ -67,10 +68,10 @@ def start_app(db_url: str, *, extra_env: dict[str, str] | None = None) -> tuple[
 
 @pytest.fixture(scope="session")
 def browser_demo_url(tmp_path_factory) -> str:
-    from tests.conftest import AS_OF
-
     from minqing.demo import build
+
     from minqing.store import get_engine
+    from tests.conftest import AS_OF
 
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.db'}"
     build(url, scale="small", seed=7, as_of=AS_OF, progress=False)
@@ -110,6 +111,7 @@ class OutsideRequests(list):
 @pytest.fixture
 def page(browser) -> Iterator:
     """A page whose context aborts any request to a host other than localhost."""
+    ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     blocked = OutsideRequests()
 
