@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 import ui
 from minqing import i18n
 from minqing.registry import has_data
+
+ROOT = Path(__file__).resolve().parent
 
 
 def _language() -> None:
@@ -40,7 +44,7 @@ def _town_picker() -> None:
 
 
 def run() -> None:
-    st.set_page_config(page_title="民情 Minqing", page_icon="🗺️", layout="wide")
+    st.set_page_config(page_title="民情 Minqing", page_icon=str(ROOT / "static" / "favicon.png"), layout="wide")
     _language()
     if not has_data(ui.engine()):
         st.title(ui.t("app.title"))
@@ -49,14 +53,16 @@ def run() -> None:
     _town_picker()
     pages = {
         ui.t("nav.section.browse"): [
-            st.Page("pages/overview.py", title=ui.t("nav.overview"), icon="📊", url_path="overview",
-                    default=True),
-            st.Page("pages/map.py", title=ui.t("nav.map"), icon="🗺️", url_path="map"),
+            st.Page("pages/overview.py", title=ui.t("nav.overview"),
+                    icon=":material/dashboard:", url_path="overview", default=True),
+            st.Page("pages/map.py", title=ui.t("nav.map"), icon=":material/map:", url_path="map"),
         ],
         ui.t("nav.section.records"): [
-            st.Page("pages/grid.py", title=ui.t("nav.grid"), icon="🏘️", url_path="grid"),
-            st.Page("pages/case.py", title=ui.t("nav.case"), icon="📌", url_path="case"),
-            st.Page("pages/household.py", title=ui.t("nav.household"), icon="🏠",
+            st.Page("pages/grid.py", title=ui.t("nav.grid"), icon=":material/grid_view:",
+                    url_path="grid"),
+            st.Page("pages/case.py", title=ui.t("nav.case"), icon=":material/assignment:",
+                    url_path="case"),
+            st.Page("pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
                     url_path="household"),
         ],
     }

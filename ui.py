@@ -12,13 +12,18 @@ from sqlalchemy import Engine
 from minqing import i18n
 from minqing.registry import data_version, town_choices
 from minqing.scope import Scope
+from minqing.settings import load_settings
 from minqing.store import get_engine
 
 
 @st.cache_resource
+def _engine_for(url: str) -> Engine:
+    return get_engine(url)
+
+
 def engine() -> Engine:
-    """The shared engine (thread-safe; one pool per app process)."""
-    return get_engine()
+    """The shared engine for the configured URL (thread-safe; one pool per app process)."""
+    return _engine_for(load_settings().database_url)
 
 
 def lang() -> str:
@@ -58,4 +63,4 @@ def current_scope() -> Scope:
 
 
 def demo_badge() -> None:
-    st.caption(f"🧪 {t('app.demo_badge')}")
+    st.caption(f":material/science: {t('app.demo_badge')}")

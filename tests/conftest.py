@@ -11,10 +11,12 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 AS_OF = dt.date(2026, 11, 20)
+APP = str(Path(__file__).resolve().parents[1] / "app.py")  # for AppTest.from_file
 os.environ["MINQING_TODAY"] = AS_OF.isoformat()
 PG_URL = os.environ.get("MINQING_TEST_PG_URL", "")
 
