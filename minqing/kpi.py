@@ -198,3 +198,38 @@ def grid_headline(counters: pd.DataFrame) -> dict[str, int]:
     totals = {col: int(counters[col].sum()) for col in
               ("households", "open_cases", "overdue_cases", "risks_90d", "diary_30d")}
     return {"grids": len(counters), "silent_grids": int(silent.sum()), **totals}
+
+
+def monthly_trend(engine: Engine, *, scope: Scope, months: int = 24,
+                  today: dt.date | None = None) -> pd.DataFrame:
+    """Diary entries, risks found and cases opened per month, for the overview's trend chart.
+
+    Grouping by day in SQL (at most a few hundred rows) and by month in pandas keeps the query
+    portable between SQLite and PostgreSQL, which spell month truncation differently.
+    """
+    today = today or clock_today()
+    start = (today.replace(day=1) - pd.DateOffset(months=months - 1)).date()
+    risk = DiaryEntry.kind == RecordKind.RISK.value
+    entries = (
+        select(DiaryEntry.entry_date.label("day"), func.count().label("diary_entries"),
+               func.sum(case((risk, 1), else_=0)).label("risks"))
+        .where(scope.where(DiaryEntry), DiaryEntry.entry_date >= start)
+        .group_by(DiaryEntry.entry_date)
+    )
+    opened = (
+        select(Case.opened_on.label("day"), func.count().label("cases"))
+        .where(scope.where(Case), Case.opened_on >= start)
+        .group_by(Case.opened_on)
+    )
+    with engine.connect() as conn:
+        by_day = [pd.DataFrame(conn.execute(q).mappings().all()) for q in (entries, opened)]
+    index = pd.period_range(start, today, freq="M")
+    out = pd.DataFrame(index=index)
+    for frame in by_day:
+        if frame.empty:
+            continue
+        frame["month"] = pd.to_datetime(frame.pop("day")).dt.to_period("M")
+        out = out.join(frame.groupby("month").sum(numeric_only=True))
+    out = out.reindex(columns=["diary_entries", "risks", "cases"]).fillna(0).astype(int)
+    out.index = out.index.strftime("%Y-%m")
+    return out

@@ -7,12 +7,25 @@ import streamlit as st
 
 import ui
 from minqing.clock import today
-from minqing.kpi import headline, town_table
+from minqing.kpi import headline, monthly_trend, town_table
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _table(_engine, data_version: str, scope, day) -> pd.DataFrame:
     return town_table(_engine, scope=scope, today=day)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _trend(_engine, data_version: str, scope, day) -> pd.DataFrame:
+    return monthly_trend(_engine, scope=scope, today=day)
+
+
+def _trend_chart(trend: pd.DataFrame) -> None:
+    st.subheader(ui.t("overview.trend"))
+    st.caption(ui.t("overview.trend_caption"))
+    labels = {"diary_entries": ui.t("kpi.diary_entries"), "risks": ui.t("kpi.risks_found"),
+              "cases": ui.t("col.cases")}
+    st.line_chart(trend.rename(columns=labels), height=260)
 
 
 def _counters(totals: dict[str, float]) -> None:
@@ -66,6 +79,7 @@ def page() -> None:
             ui.t("col.link"): st.column_config.LinkColumn(display_text=ui.t("overview.town_link")),
         },
     )
+    _trend_chart(_trend(ui.engine(), ui.version(), ui.current_scope(), day))
 
 
 page()

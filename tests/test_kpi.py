@@ -66,3 +66,17 @@ def test_town_table_and_headline(db_url):
     scoped = town_table(engine, scope=Scope.town(town_id + 1), today=TODAY)
     assert list(scoped["name"]) == ["乙街道"]
     assert headline(scoped)["open"] == 0
+
+
+def test_monthly_trend_counts_by_month(db_url):
+    from minqing.kpi import monthly_trend
+
+    engine = get_engine(db_url)
+    with session_scope(engine) as session:
+        _seed(session)
+    trend = monthly_trend(engine, scope=Scope.district(), months=3, today=TODAY)
+    assert list(trend.index) == ["2026-09", "2026-10", "2026-11"]
+    assert trend.loc["2026-11", "diary_entries"] == 3
+    assert trend.loc["2026-11", "risks"] == 2
+    assert trend.loc["2026-10", "cases"] == 4  # all four opened 30 days before 20 November
+    assert trend.loc["2026-09"].sum() == 0
