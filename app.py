@@ -53,16 +53,16 @@ def run() -> None:
     _town_picker()
     pages = {
         ui.t("nav.section.browse"): [
-            st.Page("pages/overview.py", title=ui.t("nav.overview"),
+            st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
                     icon=":material/dashboard:", url_path="overview", default=True),
-            st.Page("pages/map.py", title=ui.t("nav.map"), icon=":material/map:", url_path="map"),
+            st.Page("app_pages/map.py", title=ui.t("nav.map"), icon=":material/map:", url_path="map"),
         ],
         ui.t("nav.section.records"): [
-            st.Page("pages/grid.py", title=ui.t("nav.grid"), icon=":material/grid_view:",
+            st.Page("app_pages/grid.py", title=ui.t("nav.grid"), icon=":material/grid_view:",
                     url_path="grid"),
-            st.Page("pages/case.py", title=ui.t("nav.case"), icon=":material/assignment:",
+            st.Page("app_pages/case.py", title=ui.t("nav.case"), icon=":material/assignment:",
                     url_path="case"),
-            st.Page("pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
+            st.Page("app_pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
                     url_path="household"),
         ],
     }

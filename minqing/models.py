@@ -208,8 +208,13 @@ class Case(Base):
     leader: Mapped[str | None] = mapped_column(String(64))  # 包案 leader set by consultation
     green_channel: Mapped[bool] = mapped_column(Boolean, default=False)
     is_risk: Mapped[bool] = mapped_column(Boolean, default=False)
-    satisfaction: Mapped[str | None] = mapped_column(String(16))
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
     result: Mapped[str | None] = mapped_column(Text)
+    # added in 0002: the liaison department's reply, what the resident was told when the matter
+    # cannot be done yet, and the feedback given to the resident with their satisfaction
+    letter_reply: Mapped[str | None] = mapped_column(Text)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    feedback: Mapped[str | None] = mapped_column(Text)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 

@@ -69,7 +69,6 @@ def start_app(db_url: str, *, extra_env: dict[str, str] | None = None) -> tuple[
 @pytest.fixture(scope="session")
 def browser_demo_url(tmp_path_factory) -> str:
     from minqing.demo import build
-
     from minqing.store import get_engine
     from tests.conftest import AS_OF
 

@@ -200,7 +200,7 @@ def upgrade() -> None:
     sa.Column('leader', sa.String(length=64), nullable=True),
     sa.Column('green_channel', sa.Boolean(), nullable=False),
     sa.Column('is_risk', sa.Boolean(), nullable=False),
-    sa.Column('satisfaction', sa.String(length=16), nullable=True),
+    sa.Column('satisfaction', sa.String(length=24), nullable=True),
     sa.Column('result', sa.Text(), nullable=True),
     sa.Column('closed_on', sa.Date(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),

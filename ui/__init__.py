@@ -1,7 +1,8 @@
 """Streamlit glue shared by app.py and the pages: engine, language, scope, deep links.
 
-This is the only module besides app.py and pages/ that imports streamlit; the packages below it
-(``minqing``, ``geo``) never do.
+``ui`` (this package: shared state here, page widgets in :mod:`ui.casework` and
+:mod:`ui.caseforms`) is, with app.py and the pages, the only code that imports streamlit; the
+packages below it (``minqing``, ``geo``) never do, and nothing here writes SQL.
 """
 
 from __future__ import annotations

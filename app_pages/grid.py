@@ -1,0 +1,142 @@
+"""Grid (?grid=): profile, map, service group and pairings, counters, diary and backlog."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+import ui
+from geo.basemap import resolve_basemap
+from geo.grid_map import grid_map
+from minqing import casebook, diary, grids
+from minqing.clock import today
+from minqing.drilldown import GridPage, grid_page
+from minqing.settings import load_settings
+from minqing.vocab import RecordKind, Source
+from ui.caseforms import diary_form, diary_saved
+from ui.casework import (
+    backlog_table,
+    households_table,
+    missing_record,
+    people_tables,
+    plain,
+    timeline_table,
+)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _load(_engine, data_version: str, scope, grid_id: int, day: dt.date) -> GridPage | None:
+    """Everything the page shows except the filtered timeline, cached per data version."""
+    return grid_page(_engine, scope=scope, grid_id=grid_id, today=day)
+
+
+def _pick_grid() -> None:
+    choices = grids.grid_choices(ui.engine(), scope=ui.current_scope())
+    labels = dict(choices)
+    picked = st.selectbox(ui.t("grid.pick"), list(labels), index=None,
+                          format_func=lambda i: labels.get(i, ""),
+                          placeholder=ui.t("grid.pick_placeholder"))
+    if picked is not None:
+        st.query_params["grid"] = str(picked)
+        st.rerun()
+
+
+def _scope_backlog() -> None:
+    """Without a grid, the open cases of the whole selection, overdue first, across its grids."""
+    backlog = casebook.open_cases(ui.engine(), scope=ui.current_scope(), today=today())
+    st.subheader(ui.t("grid.scope_backlog", n=len(backlog)))
+    backlog_table(backlog, show_grid=True)
+
+
+def _header(p: grids.GridProfile) -> None:
+    st.title(plain(p.name))
+    area = ui.t("grid.area_line", area=plain(p.area), head=plain(p.area_head))
+    st.caption(f"{plain(p.code)} · {plain(p.town)} · {area} · {ui.t(f'grid_kind.{p.kind}')}")
+    ui.demo_badge()
+    cells = [(ui.t("kpi.households"), p.households), (ui.t("grid.population"), p.population)]
+    cells += [(ui.t(f"tag.{tag}"), n) for tag, n in p.special.items()]
+    for column, (label, value) in zip(st.columns(len(cells)), cells, strict=True):
+        column.metric(label, f"{value:,}")
+
+
+def _counters(grid_id: int, day: dt.date) -> None:
+    period = st.date_input(ui.t("grid.period"), value=(dt.date(day.year, 1, 1), day),
+                           max_value=day, key="grid_period")
+    since, until = (period if isinstance(period, tuple) and len(period) == 2
+                    else (dt.date(day.year, 1, 1), day))
+    c = grids.grid_counters(ui.engine(), scope=ui.current_scope(), grid_id=grid_id,
+                            since=since, until=until, today=day)
+    rate = "—" if c.on_time_rate is None else f"{c.on_time_rate:.0%}"
+    cells = [("grid.kpi.entries", c.diary_entries), ("grid.kpi.risks", c.risks_found),
+             ("grid.kpi.received", c.people_received), ("grid.kpi.opinions", c.opinions_taken),
+             ("grid.kpi.opened", c.cases_opened), ("grid.kpi.closed", c.cases_closed),
+             ("kpi.on_time_rate", rate), ("kpi.open_cases", c.open_now),
+             ("kpi.overdue_cases", c.overdue_now)]
+    for column, (key, value) in zip(st.columns(len(cells)), cells, strict=True):
+        column.metric(ui.t(key), value)
+
+
+def _map_and_people(data: GridPage) -> None:
+    p = data.profile
+    left, right = st.columns([3, 2])
+    with left:
+        m = grid_map(p.geom, name=p.name, households=data.points, backlog=data.backlog,
+                     service_point=p.service_point, basemap=resolve_basemap(load_settings()),
+                     lang=ui.lang())
+        st_folium(m, key=f"grid_map_{p.id}", height=420, use_container_width=True,
+                  returned_objects=[])
+    with right:
+        people_tables(data.group, data.pairings)
+
+
+def _timeline(data: GridPage) -> None:
+    f1, f2, f3 = st.columns([2, 3, 2])
+    kinds = f1.multiselect(ui.t("diary.field.kind"), [k.value for k in RecordKind],
+                           format_func=lambda c: ui.t(f"kind.{c}"), key="tl_kinds",
+                           placeholder=ui.t("grid.filter_all"))
+    sources = f2.multiselect(ui.t("diary.field.source"), [s.value for s in Source],
+                             format_func=lambda c: ui.t(f"source.{c}"), key="tl_sources",
+                             placeholder=ui.t("grid.filter_all"))
+    span = f3.date_input(ui.t("grid.dates"), value=(), key="tl_dates")
+    since, until = ((*tuple(span), None, None))[:2] if span else (None, None)
+    filters = diary.TimelineFilter(kinds=tuple(kinds), sources=tuple(sources), since=since,
+                                   until=until)
+    if filters == diary.TimelineFilter():
+        timeline_table(data.recent)
+        return
+    timeline_table(diary.timeline(ui.engine(), scope=ui.current_scope(),
+                                  grid_id=data.profile.id, filters=filters))
+
+
+def page() -> None:
+    grid_id, raw = ui.query_int("grid"), st.query_params.get("grid")
+    data = _load(ui.engine(), ui.version(), ui.current_scope(), grid_id, today()) \
+        if grid_id is not None else None
+    if data is None:
+        st.title(ui.t("nav.grid"))
+        missing_record("grid", raw)
+        _pick_grid()
+        _scope_backlog()
+        return
+    _header(data.profile)
+    _counters(grid_id, today())
+    _map_and_people(data)
+    diary_saved()
+    tab_write, tab_backlog, tab_diary, tab_homes = st.tabs([
+        f":material/edit_note: {ui.t('grid.tab.write')}",
+        f":material/pending_actions: {ui.t('grid.tab.backlog', n=len(data.backlog))}",
+        f":material/menu_book: {ui.t('grid.tab.diary')}",
+        f":material/home: {ui.t('grid.tab.households', n=len(data.points))}"])
+    with tab_write:
+        diary_form(grid_id=grid_id, cadres=data.cadres, households=data.households)
+    with tab_backlog:
+        backlog_table(data.backlog)
+    with tab_diary:
+        _timeline(data)
+    with tab_homes:
+        households_table(data.points)
+
+
+page()

@@ -1,0 +1,117 @@
+"""Household (?household=): the family archive (家庭档案) — members, tags, the cadres who serve it,
+every diary entry and case about it, and the practical services done for it this year."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from minqing import casebook, diary, households
+from minqing.clock import today
+from ui.casework import (
+    case_link,
+    deadline_text,
+    green_mark,
+    missing_record,
+    plain,
+    styled_deadlines,
+    timeline_table,
+)
+
+
+def _relation(code: str) -> str:
+    text = ui.t(f"relation.{code}")
+    return code if text.startswith("relation.") else text
+
+
+def _header(h: households.HouseholdArchive) -> None:
+    st.title(ui.t("household.title", name=plain(h.head_name)))
+    st.caption(f"{plain(h.code)} · {plain(h.town)}")
+    st.page_link("app_pages/grid.py", label=h.grid, icon=":material/grid_view:",
+                 query_params={"grid": str(h.grid_id)})
+    ui.demo_badge()
+    tags = "、".join(ui.t(f"tag.{tag}") for tag in h.tags) or "—"
+    roles = "、".join(ui.t(f"role.{role}") for role in h.group_roles)
+    cells = [(ui.t("household.size"), str(h.size)), (ui.t("household.phone"), h.phone),
+             (ui.t("household.tags"), tags)]
+    for column, (label, value) in zip(st.columns(len(cells)), cells, strict=True):
+        column.metric(label, value)
+    st.markdown(f"{ui.t('household.address')}：{plain(h.address)} · "
+                f"{ui.t('household.id_number')}：{plain(h.id_number)}" + (f" · {ui.t('household.group_role')}：{roles}" if roles else ""))
+
+
+def _people(h: households.HouseholdArchive) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.subheader(ui.t("household.members"))
+        members = h.members.assign(relation=[_relation(r) for r in h.members["relation"]])
+        st.dataframe(members.rename(columns={
+            "name": ui.t("tbl.name"), "relation": ui.t("household.relation"),
+            "birth_year": ui.t("household.birth_year")}), hide_index=True, width="stretch")
+    with right:
+        st.subheader(ui.t("household.cadres"))
+        if h.liaison_cadre:
+            c = h.liaison_cadre
+            st.markdown(f"**{ui.t('role.leader')}**：{plain(c['name'])}（{plain(c['unit'])}） "
+                        f"{plain(c['phone'])}")
+        if not h.paired_cadres.empty:
+            st.dataframe(h.paired_cadres.assign(
+                level=[ui.t(f"level.{v}") for v in h.paired_cadres["level"]]).rename(columns={
+                    "level": ui.t("tbl.level"), "name": ui.t("tbl.cadre"),
+                    "unit": ui.t("tbl.unit"), "phone": ui.t("tbl.phone")}),
+                hide_index=True, width="stretch")
+
+
+def _cases(frame: pd.DataFrame) -> None:
+    st.subheader(ui.t("household.cases", n=len(frame)))
+    if frame.empty:
+        st.caption(ui.t("household.no_cases"))
+        return
+    shown = pd.DataFrame({
+        ui.t("tbl.case"): [case_link(i, c) for i, c in zip(frame["id"], frame["code"],
+                                                           strict=True)],
+        ui.t("tbl.green"): [green_mark(g) for g in frame["green_channel"]],
+        ui.t("case.field.title"): frame["title"],
+        ui.t("case.field.track"): [ui.t(f"track.{v}") for v in frame["track"]],
+        ui.t("tbl.status"): [ui.t(f"status.{v}") for v in frame["status"]],
+        ui.t("case.opened_on"): frame["opened_on"],
+        ui.t("tbl.days_left"): [deadline_text(d, s) for d, s in
+                                zip(frame["days_left"], frame["deadline_state"], strict=True)],
+    })
+    styled = styled_deadlines(shown, frame["deadline_state"], ui.t("tbl.days_left"))
+    st.dataframe(styled, hide_index=True, width="stretch", column_config={
+        ui.t("tbl.case"): st.column_config.LinkColumn(display_text=r"#(.+)$")})
+
+
+def _services(frame: pd.DataFrame) -> None:
+    st.subheader(ui.t("household.services", year=today().year, n=len(frame)))
+    if frame.empty:
+        st.caption(ui.t("household.no_services"))
+        return
+    st.dataframe(frame.rename(columns={"done_on": ui.t("tbl.date"),
+                                       "description": ui.t("household.service"),
+                                       "cadre": ui.t("tbl.cadre")}),
+                 hide_index=True, width="stretch")
+
+
+def page() -> None:
+    household_id, raw = ui.query_int("household"), st.query_params.get("household")
+    scope = ui.current_scope()
+    archive = (households.household_archive(ui.engine(), scope=scope, household_id=household_id)
+               if household_id is not None else None)
+    if archive is None:
+        st.title(ui.t("nav.household"))
+        missing_record("household", raw)
+        return
+    _header(archive)
+    _people(archive)
+    _cases(casebook.household_cases(ui.engine(), scope=scope, household_id=household_id,
+                                    today=today()))
+    _services(households.services_this_year(ui.engine(), scope=scope, household_id=household_id,
+                                            today=today()))
+    st.subheader(ui.t("household.entries"))
+    timeline_table(diary.timeline(ui.engine(), scope=scope, household_id=household_id))
+
+
+page()

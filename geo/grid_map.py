@@ -1,0 +1,109 @@
+"""A folium map of one grid: its outline, its households, its service point and its open cases.
+
+A grid holds at most a few hundred households, so every household is drawn as a point (no
+aggregation needed, unlike the district map). The point layers, their escaping and their colours
+are the district map's own (:mod:`geo.layers`, :mod:`geo.mapview`), so a case looks the same on
+both maps; the green channel is added to the case popup here. Every asset is served by the app
+(:func:`geo.assets.use_local_assets`): nothing is loaded from a CDN.
+"""
+
+from __future__ import annotations
+
+import html
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from geo.assets import use_local_assets
+from geo.basemap import Basemap, add_basemap
+from geo.crs import shift_to_gcj02
+from geo.layers import case_rows, household_rows
+from geo.mapview import point_layer, shift_rows
+from minqing.i18n import t
+
+__all__ = ["grid_map"]
+
+_OUTLINE = {"color": "#1f2933", "weight": 2.5, "fillColor": "#90a4ae", "fillOpacity": 0.12}
+
+
+def _outline(geom: BaseGeometry, name: str, gcj02: bool) -> folium.GeoJson:
+    """The grid polygon, shifted to GCJ-02 for a Gaode basemap (display only)."""
+    if gcj02:
+        geom = shift_to_gcj02(geom)
+    return folium.GeoJson(
+        mapping(geom), name="grid", control=False,
+        style_function=lambda _feature: _OUTLINE,
+        tooltip=folium.Tooltip(html.escape(name)),
+    )
+
+
+def _service_point(lat: float, lon: float, label: str, gcj02: bool) -> folium.CircleMarker:
+    (row,) = shift_rows([[lat, lon]], gcj02)
+    return folium.CircleMarker(
+        location=row[:2], radius=8, weight=2, color="#ffffff", fill=True, fill_color="#00796b",
+        fill_opacity=0.95, tooltip=html.escape(label),
+    )
+
+
+def _case_frame(backlog: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The backlog in the shape :func:`geo.layers.case_rows` reads; green channel in the title
+    (as text: intranet PCs often have no emoji font)."""
+    frame = backlog.rename(columns={"id": "case_id"}).copy()
+    frame["days_overdue"] = (-frame["days_left"]).clip(lower=0)
+    mark = f"【{t('case.green_short', lang)}】"
+    frame["title"] = [(mark if green else "") + str(title)
+                      for title, green in zip(frame["title"], frame["green_channel"], strict=True)]
+    return frame
+
+
+def grid_map(
+    geom: BaseGeometry,
+    *,
+    name: str,
+    households: pd.DataFrame,
+    backlog: pd.DataFrame,
+    service_point: tuple[float, float] | None,
+    basemap: Basemap,
+    lang: str,
+) -> folium.Map:
+    """Build the grid's map.
+
+    Parameters
+    ----------
+    geom : the grid polygon in EPSG:4326.
+    name : the grid's name (escaped here).
+    households : ``household_id, code, head_name, size, tags, lat, lon`` per household.
+    backlog : open cases as :func:`minqing.casebook.open_cases` returns them (with ``lat``/``lon``
+        of their household, NaN when none).
+    service_point : ``(lat, lon)`` of the service group, if any.
+    basemap : from :func:`geo.basemap.resolve_basemap`.
+    lang : catalogue language for labels.
+
+    Returns
+    -------
+    folium.Map
+        Fitted to the grid; loads only the app's own static assets.
+    """
+    use_local_assets()
+    minx, miny, maxx, maxy = geom.bounds
+    # keyboard=False: Leaflet's keyboard handler focuses the map on mousedown, which can scroll
+    # the page under the pointer so that the click lands elsewhere (seen on the district map).
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=15, tiles=None,
+                   control_scale=True, keyboard=False)
+    add_basemap(m, basemap)
+    _outline(geom, name, basemap.gcj02).add_to(m)
+    if not households.empty:
+        rows = shift_rows(household_rows(households, lang), basemap.gcj02)
+        m.add_child(point_layer("household", rows))
+    if service_point is not None:
+        _service_point(*service_point, t("map.service_group", lang), basemap.gcj02).add_to(m)
+    if not backlog.empty:
+        grids = gpd.GeoDataFrame({"grid_id": [int(backlog["grid_id"].iloc[0])]},
+                                 geometry=[geom], crs="EPSG:4326")
+        rows = shift_rows(case_rows(_case_frame(backlog, lang), grids, lang), basemap.gcj02)
+        m.add_child(point_layer("case", rows))
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
+    return m

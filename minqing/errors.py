@@ -1,0 +1,52 @@
+"""Refusals a user can act on, carrying a catalogue key instead of an English sentence.
+
+The domain raises them; a page shows ``exc.message(lang)`` next to the field named by
+``exc.field``. Nothing here knows about Streamlit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from minqing import i18n
+
+
+@dataclass(frozen=True)
+class Label:
+    """A parameter that is itself a catalogue key (e.g. ``status.closed``), translated on display."""
+
+    key: str
+
+
+class DomainError(Exception):
+    """A rule refused the request; ``key`` names the catalogue message, ``field`` the input at fault."""
+
+    def __init__(self, key: str, *, field: str | None = None, **params: object) -> None:
+        self.key = key
+        self.field = field
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = i18n.DEFAULT_LANG) -> str:
+        """The refusal in ``lang``, with any :class:`Label` parameters translated too."""
+        params = {
+            name: i18n.t(value.key, lang) if isinstance(value, Label) else value
+            for name, value in self.params.items()
+        }
+        return i18n.t(self.key, lang, **params)
+
+
+class InputError(DomainError):
+    """A field is missing or malformed."""
+
+
+class RuleError(DomainError):
+    """The move is not allowed from the record's current state."""
+
+
+class NotFoundError(DomainError):
+    """The record does not exist or lies outside the caller's scope."""
+
+
+class ConflictError(DomainError):
+    """Someone else saved the record after the caller read it: reload and re-apply."""

@@ -1,0 +1,217 @@
+"""Everything about one grid that a supervisor drills into: its profile, its service group and
+their cadre pairings, and its counters over a period.
+
+Each function takes the caller's scope so that jurisdiction and personal-data masking are enforced
+here, once, rather than on the page. A grid outside the scope reads as absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Engine, and_, case, func, select
+
+from minqing.clock import today as clock_today
+from minqing.deadlines import overdue_clause
+from minqing.models import (
+    Area,
+    Cadre,
+    Case,
+    DiaryEntry,
+    Grid,
+    GroupMember,
+    Household,
+    Pairing,
+    ServiceGroup,
+    Town,
+)
+from minqing.scope import Scope
+from minqing.vocab import OPEN_STATUSES, CaseStatus, HouseholdTag, RecordKind
+
+
+@dataclass(frozen=True)
+class GridProfile:
+    """A grid's header: where it is, how big it is, and its special households by tag."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    town_id: int
+    town: str
+    area: str
+    area_head: str
+    households: int
+    population: int
+    special: dict[str, int] = field(default_factory=dict)
+    centroid: tuple[float, float] | None = None  # (lat, lon)
+    geom: object = None  # shapely polygon, EPSG:4326
+    service_point: tuple[float, float] | None = None  # (lat, lon) of the service group
+
+
+def split_tags(raw: str | None) -> list[str]:
+    """Household tags are stored comma-separated; unknown codes are kept so nothing is hidden."""
+    return [tag.strip() for tag in (raw or "").split(",") if tag.strip()]
+
+
+def grid_profile(engine: Engine, *, scope: Scope, grid_id: int) -> GridProfile | None:
+    """The grid's profile, or None when it does not exist or lies outside ``scope``."""
+    head = (
+        select(Grid.id, Grid.code, Grid.name, Grid.kind, Grid.town_id, Town.name.label("town"),
+               Area.name.label("area"), Area.head_name, Grid.geom)
+        .join(Town, Town.id == Grid.town_id)
+        .join(Area, Area.id == Grid.area_id)
+        .where(scope.where(Grid), Grid.id == grid_id)
+    )
+    point_of_service = select(ServiceGroup.lat, ServiceGroup.lon).where(
+        ServiceGroup.grid_id == grid_id)
+    sizes = select(func.count(), func.coalesce(func.sum(Household.size), 0)).where(
+        Household.grid_id == grid_id)
+    tags = select(Household.tags).where(Household.grid_id == grid_id, Household.tags != "")
+    with engine.connect() as conn:
+        row = conn.execute(head).mappings().first()
+        if row is None:
+            return None
+        households, population = conn.execute(sizes).one()
+        tag_counts = Counter(t for (raw,) in conn.execute(tags) for t in split_tags(raw))
+        service = conn.execute(point_of_service).first()
+    special = {tag.value: tag_counts.get(tag.value, 0) for tag in HouseholdTag}
+    point = row["geom"].representative_point() if row["geom"] is not None else None
+    return GridProfile(
+        id=row["id"], code=row["code"], name=row["name"], kind=row["kind"],
+        town_id=row["town_id"], town=row["town"], area=row["area"], area_head=row["head_name"],
+        households=int(households), population=int(population), special=special,
+        centroid=(point.y, point.x) if point is not None else None, geom=row["geom"],
+        service_point=(service.lat, service.lon) if service else None,
+    )
+
+
+def grid_choices(engine: Engine, *, scope: Scope) -> list[tuple[int, str]]:
+    """(id, "code name") of the grids in scope, for a picker when no ``?grid=`` is given."""
+    stmt = select(Grid.id, Grid.code, Grid.name).where(scope.where(Grid)).order_by(Grid.code)
+    with engine.connect() as conn:
+        return [(r.id, f"{r.code} {r.name}") for r in conn.execute(stmt)]
+
+
+def service_group(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame:
+    """The grid's service group, leader first: member id, role, name, phone, household id."""
+    stmt = (
+        select(GroupMember.id, GroupMember.role, GroupMember.name, GroupMember.phone,
+               GroupMember.household_id, GroupMember.cadre_id)
+        .join(ServiceGroup, ServiceGroup.id == GroupMember.group_id)
+        .join(Grid, Grid.id == ServiceGroup.grid_id)
+        .where(scope.where(Grid), ServiceGroup.grid_id == grid_id)
+        .order_by(GroupMember.id)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(stmt).mappings().all(),
+                             columns=["id", "role", "name", "phone", "household_id", "cadre_id"])
+    frame["_leader"] = frame["role"] != "leader"
+    return frame.sort_values(["_leader", "id"]).drop(columns="_leader").reset_index(drop=True)
+
+
+def group_leader(engine: Engine, *, scope: Scope, grid_id: int) -> tuple[int, str] | None:
+    """(cadre id, name) of the liaison cadre leading the grid's service group."""
+    stmt = (
+        select(Cadre.id, Cadre.name)
+        .join(ServiceGroup, ServiceGroup.leader_cadre_id == Cadre.id)
+        .join(Grid, Grid.id == ServiceGroup.grid_id)
+        .where(scope.where(Grid), ServiceGroup.grid_id == grid_id)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(stmt).first()
+    return (row.id, row.name) if row else None
+
+
+def cadre_choices(engine: Engine, *, scope: Scope, grid_id: int) -> list[tuple[int, str]]:
+    """Cadres who may write this grid's diary: its group leader, group cadres, paired cadres."""
+    in_group = (
+        select(GroupMember.cadre_id)
+        .join(ServiceGroup, ServiceGroup.id == GroupMember.group_id)
+        .where(ServiceGroup.grid_id == grid_id, GroupMember.cadre_id.is_not(None))
+    )
+    paired = (
+        select(Pairing.cadre_id)
+        .join(GroupMember, GroupMember.id == Pairing.member_id)
+        .join(ServiceGroup, ServiceGroup.id == GroupMember.group_id)
+        .where(ServiceGroup.grid_id == grid_id)
+    )
+    leader = select(ServiceGroup.leader_cadre_id).where(ServiceGroup.grid_id == grid_id)
+    stmt = (
+        select(Cadre.id, Cadre.name, Cadre.level)
+        .where(Cadre.id.in_(in_group.union(paired, leader)))
+        .where(select(Grid.id).where(scope.where(Grid), Grid.id == grid_id).exists())
+    )
+    lead = group_leader(engine, scope=scope, grid_id=grid_id)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    lead_id = lead[0] if lead else None
+    rows.sort(key=lambda r: (r.id != lead_id, r.name))
+    return [(r.id, r.name) for r in rows]
+
+
+def pairings(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame:
+    """Cadres paired (结对) with this grid's backbone members, at district, town, village level."""
+    stmt = (
+        select(Pairing.level, Cadre.name.label("cadre"), Cadre.unit, Cadre.phone,
+               GroupMember.name.label("member"), GroupMember.role.label("member_role"))
+        .join(Cadre, Cadre.id == Pairing.cadre_id)
+        .join(GroupMember, GroupMember.id == Pairing.member_id)
+        .join(ServiceGroup, ServiceGroup.id == GroupMember.group_id)
+        .join(Grid, Grid.id == ServiceGroup.grid_id)
+        .where(scope.where(Grid), ServiceGroup.grid_id == grid_id)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(stmt).mappings().all(),
+                             columns=["level", "cadre", "unit", "phone", "member", "member_role"])
+    order = {"district": 0, "town": 1, "village": 2}
+    return frame.sort_values("level", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class GridCounters:
+    """A grid's headline counters for a period (open/overdue are as of ``today``)."""
+
+    diary_entries: int
+    risks_found: int
+    people_received: int
+    opinions_taken: int
+    cases_opened: int
+    cases_closed: int
+    closed_on_time: int
+    open_now: int
+    overdue_now: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.closed_on_time / self.cases_closed if self.cases_closed else None
+
+
+def grid_counters(engine: Engine, *, scope: Scope, grid_id: int, since: dt.date, until: dt.date,
+                  today: dt.date | None = None) -> GridCounters:
+    """Diary and case counters for one grid between ``since`` and ``until`` (inclusive)."""
+    today = today or clock_today()
+    in_period = DiaryEntry.entry_date.between(since, until)
+    diary = select(
+        func.count(),
+        func.coalesce(func.sum(case((DiaryEntry.kind == RecordKind.RISK.value, 1), else_=0)), 0),
+        func.coalesce(func.sum(DiaryEntry.people_received), 0),
+        func.coalesce(func.sum(DiaryEntry.opinions_taken), 0),
+    ).where(scope.where(DiaryEntry), DiaryEntry.grid_id == grid_id, in_period)
+    closed = and_(Case.status == CaseStatus.CLOSED.value, Case.closed_on.between(since, until))
+    cases = select(
+        func.coalesce(func.sum(case((Case.opened_on.between(since, until), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((closed, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((and_(closed, Case.closed_on <= Case.deadline), 1),
+                                    else_=0)), 0),
+        func.coalesce(func.sum(case((Case.status.in_([s.value for s in OPEN_STATUSES]), 1),
+                                    else_=0)), 0),
+        func.coalesce(func.sum(case((overdue_clause(today), 1), else_=0)), 0),
+    ).where(scope.where(Case), Case.grid_id == grid_id)
+    with engine.connect() as conn:
+        d = conn.execute(diary).one()
+        c = conn.execute(cases).one()
+    return GridCounters(*(int(v) for v in (*d, *c)))

@@ -1,0 +1,139 @@
+"""The district map in Chromium with every outside request blocked: grids drawn, click opens
+the grid, metric change restyles in place, names are shown as text."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from minqing.models import Grid
+from minqing.scope import Scope
+from minqing.store import get_engine
+from tests.browser.conftest import start_app, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+EVIL = "<script>alert(1)</script>"
+
+
+def _grids_of_town(url: str, town_id: int) -> dict[int, str]:
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(select(Grid.id, Grid.name).where(Scope.town(town_id).where(Grid)))
+        return {row.id: row.name for row in rows}
+
+
+def _first_town(url: str) -> int:
+    with get_engine(url).connect() as conn:
+        return conn.scalar(select(Grid.town_id).order_by(Grid.town_id).limit(1))
+
+
+def _open_map(page, url: str):
+    page.goto(url)
+    frame = page.frame_locator(MAP_IFRAME)
+    frame.locator("path.mq-grid").first.wait_for()
+    wait_for_app(page)
+    return frame
+
+
+def _clickable_grid(page) -> int:
+    """Index of a grid path whose centre is not covered by another shape or label."""
+    frame = page.locator(MAP_IFRAME).element_handle().content_frame()
+    return frame.evaluate("""() => {
+        const paths = [...document.querySelectorAll('path.mq-grid')];
+        return paths.findIndex(p => { const b = p.getBoundingClientRect();
+            return document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2) === p; });
+    }""")
+
+
+def test_town_grids_are_all_drawn_offline(page, app_url, browser_demo_url):
+    town_id = _first_town(browser_demo_url)
+    grids = _grids_of_town(browser_demo_url, town_id)
+    frame = _open_map(page, f"{app_url}/map?town={town_id}")
+    assert frame.locator("path.mq-grid").count() == len(grids)
+    assert frame.locator(".mq-legend").count() == 1
+    assert page.blocked_requests == []
+
+
+def test_clicking_a_grid_opens_its_page(page, app_url, browser_demo_url):
+    town_id = _first_town(browser_demo_url)
+    grids = _grids_of_town(browser_demo_url, town_id)
+    frame = _open_map(page, f"{app_url}/map?town={town_id}")
+    index = _clickable_grid(page)
+    assert index >= 0
+    frame.locator("path.mq-grid").nth(index).click()
+    page.wait_for_url(re.compile(r"/grid\?.*grid=\d+"), wait_until="commit")
+    grid_id = int(re.search(r"grid=(\d+)", page.url).group(1))
+    assert grid_id in grids
+    page.get_by_text(grids[grid_id], exact=False).first.wait_for()
+    assert page.blocked_requests == []
+
+
+def test_metric_change_recolours_without_reloading_the_map(page, app_url, browser_demo_url):
+    town_id = _first_town(browser_demo_url)
+    frame = _open_map(page, f"{app_url}/map?town={town_id}")
+    fills = "els => els.map(e => e.getAttribute('fill')).join()"
+    before = frame.locator("path.mq-grid").evaluate_all(fills)
+    frame.locator("body").evaluate("() => { window.mqMarker = 1; }")
+    page.get_by_label("着色指标").click()
+    page.get_by_role("option", name="超期事项").click()
+    page.wait_for_url(re.compile(r"metric=overdue_cases"), wait_until="commit")
+    frame.locator(".mq-legend", has_text="超期事项").wait_for()
+    assert frame.locator("path.mq-grid").evaluate_all(fills) != before
+    # same document: the map was restyled in place, not rebuilt
+    assert frame.locator("body").evaluate("() => window.mqMarker") == 1
+    assert page.blocked_requests == []
+
+
+def test_district_view_draws_every_grid(page, app_url, browser_demo_url):
+    with get_engine(browser_demo_url).connect() as conn:
+        total = len(conn.execute(select(Grid.id)).all())
+    frame = _open_map(page, f"{app_url}/map")
+    frame.locator("path.mq-grid").nth(total - 1).wait_for(state="attached")
+    assert frame.locator("path.mq-grid").count() == total
+    assert frame.locator(".mq-town-label").count() >= 1
+    assert page.blocked_requests == []
+
+
+@pytest.fixture
+def evil_app(browser_demo_url, tmp_path):
+    """An app over a copy of the demo in which one grid and its leader are named like a script."""
+    source = Path(browser_demo_url.split("///", 1)[1])
+    copy = tmp_path / "evil.db"
+    shutil.copy(source, copy)
+    with sqlite3.connect(copy) as conn:
+        grid_id, town_id = conn.execute("SELECT id, town_id FROM grids ORDER BY id LIMIT 1").fetchone()
+        conn.execute("UPDATE grids SET name = ? WHERE id = ?", (EVIL, grid_id))
+        conn.execute("UPDATE cadres SET name = ? WHERE id = (SELECT leader_cadre_id FROM "
+                     "service_groups WHERE grid_id = ?)", (EVIL, grid_id))
+    proc, base = start_app(f"sqlite:///{copy}")
+    yield base, grid_id, town_id
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_names_are_shown_as_text_never_run(page, evil_app):
+    base, grid_id, town_id = evil_app
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    frame = _open_map(page, f"{base}/map?town={town_id}")
+    inner = page.locator(MAP_IFRAME).element_handle().content_frame()
+    # paths carry no id attribute: find the grid through Leaflet's layer and open its tooltip
+    inner.evaluate(f"""() => {{ let target = null;
+        window.mqGridLayer.eachLayer(l => {{ if (l.feature.properties.g === {grid_id}) target = l; }});
+        target.openTooltip(target.getBounds().getCenter()); }}""")
+    tooltip = frame.locator(".mq-tooltip")
+    tooltip.first.wait_for()
+    assert EVIL in tooltip.first.inner_text()
+    assert frame.locator(".mq-tooltip script").count() == 0
+    assert dialogs == []
+    assert page.blocked_requests == []

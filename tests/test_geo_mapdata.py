@@ -1,0 +1,160 @@
+"""What the map reads from the store (minqing.mapdata, kpi.grid_counters) on the small demo,
+checked against the records themselves; and the district map built from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from geo import district
+from geo.assets import offline_problems, use_local_assets
+from geo.basemap import resolve_basemap
+from minqing import kpi, mapdata
+from minqing.deadlines import is_overdue
+from minqing.models import Case, DiaryEntry, Grid, Household, Town
+from minqing.scope import Scope
+from minqing.settings import Settings
+from minqing.store import get_engine
+from minqing.vocab import CaseStatus, RecordKind
+from tests.conftest import AS_OF
+
+
+@pytest.fixture
+def engine(demo_db_url):
+    return get_engine(demo_db_url)
+
+
+@pytest.fixture
+def first_town(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(func.min(Town.id)))
+
+
+def test_mask_name_keeps_only_the_family_name():
+    assert mapdata.mask_name("张三丰") == "张**"
+    assert mapdata.mask_name("李") == "李*"
+    assert mapdata.mask_name("") == ""
+
+
+def test_grid_counters_match_the_records(engine):
+    counters = kpi.grid_counters(engine, scope=Scope.district(), today=AS_OF)
+    with engine.connect() as conn:
+        grids = conn.scalar(select(func.count()).select_from(Grid))
+        households = conn.scalar(select(func.count()).select_from(Household))
+        cases = conn.execute(select(Case.grid_id, Case.status, Case.deadline)).all()
+        risks = conn.scalar(select(func.count()).select_from(DiaryEntry).where(
+            DiaryEntry.kind == RecordKind.RISK.value,
+            DiaryEntry.entry_date > AS_OF - dt.timedelta(days=kpi.RISK_WINDOW_DAYS),
+            DiaryEntry.entry_date <= AS_OF))
+        last = dict(conn.execute(select(DiaryEntry.grid_id, func.max(DiaryEntry.entry_date))
+                                 .where(DiaryEntry.entry_date <= AS_OF)
+                                 .group_by(DiaryEntry.grid_id)).all())
+    assert len(counters) == grids
+    assert counters["households"].sum() == households
+    open_cases = [c for c in cases if c.status != CaseStatus.CLOSED.value]
+    assert counters["open_cases"].sum() == len(open_cases)
+    assert counters["overdue_cases"].sum() == sum(
+        is_overdue(c.status, c.deadline, AS_OF) for c in cases)
+    assert counters["risks_90d"].sum() == risks
+    some_grid, its_last = next(iter(last.items()))
+    assert counters.loc[some_grid, "days_since_diary"] == (AS_OF - _as_date(its_last)).days
+    assert counters["open_cases"].sum() > 0
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def test_headline_counts_silent_grids(engine):
+    counters = kpi.grid_counters(engine, scope=Scope.district(), today=AS_OF)
+    totals = kpi.grid_headline(counters)
+    silent = (counters["days_since_diary"].isna()
+              | (counters["days_since_diary"] > kpi.RECENT_DIARY_DAYS)).sum()
+    assert totals["silent_grids"] == silent
+    assert totals["grids"] == len(counters)
+
+
+def test_queries_respect_the_scope(engine, first_town):
+    scope = Scope.town(first_town)
+    grids = mapdata.grid_frame(engine, scope=scope)
+    assert set(grids["town_id"]) == {first_town}
+    assert grids.crs.to_epsg() == 4326
+    assert grids.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    homes = mapdata.household_points(engine, scope=scope)
+    assert set(homes["grid_id"]) <= set(grids["grid_id"])
+    assert len(homes) == mapdata.household_count(engine, scope=scope)
+    cases = mapdata.open_case_points(engine, scope=scope, today=AS_OF)
+    assert set(cases["grid_id"]) <= set(grids["grid_id"])
+    groups = mapdata.service_groups(engine, scope=scope)
+    assert set(groups["grid_id"]) <= set(grids["grid_id"])
+    assert len(mapdata.town_frame(engine, scope=scope)) == 1
+
+
+def test_household_names_are_masked_unless_revealed(engine, first_town):
+    scope = Scope.town(first_town)
+    masked = mapdata.household_points(engine, scope=scope, limit=20)
+    revealed = mapdata.household_points(engine, scope=scope, limit=20, reveal_names=True)
+    assert (masked["head_name"].str[1:].str.fullmatch(r"\*+")).all()
+    assert (masked["head_name"].str[0] == revealed["head_name"].str[0]).all()
+
+
+def test_bbox_limits_household_points(engine):
+    every = mapdata.household_points(engine, scope=Scope.district())
+    minx, miny = every["lon"].quantile(0.25), every["lat"].quantile(0.25)
+    maxx, maxy = every["lon"].quantile(0.75), every["lat"].quantile(0.75)
+    inside = mapdata.household_points(engine, scope=Scope.district(),
+                                      bbox=(minx, miny, maxx, maxy))
+    assert 0 < len(inside) < len(every)
+    assert inside["lon"].between(minx, maxx).all()
+    assert inside["lat"].between(miny, maxy).all()
+
+
+def test_groups_list_leader_first_and_open_cases_flag_overdue(engine):
+    groups = mapdata.service_groups(engine, scope=Scope.district())
+    first = groups.iloc[0]
+    assert first["members"][0] == ("leader", first["leader"])
+    cases = mapdata.open_case_points(engine, scope=Scope.district(), today=AS_OF)
+    expected = [is_overdue(s, _as_date(d), AS_OF) for s, d in
+                zip(cases["status"], cases["deadline"], strict=True)]
+    assert cases["overdue"].tolist() == expected
+    assert (cases.loc[cases["overdue"], "days_overdue"] > 0).all()
+
+
+def test_district_map_builds_offline_with_every_grid(engine):
+    use_local_assets()
+    scope = Scope.district()
+    grids = mapdata.grid_frame(engine, scope=scope)
+    towns = mapdata.town_frame(engine, scope=scope)
+    counters = kpi.grid_counters(engine, scope=scope, today=AS_OF)
+    base = district.base_layers(grids, towns, counters, "zh")
+    features = json.loads(base.geometry.grids_geojson)["features"]
+    assert sorted(f["properties"]["g"] for f in features) == sorted(grids["grid_id"])
+    classes, style = district.metric_overlay(base.geometry.grid_ids, counters, "overdue_cases",
+                                             "zh", overlays=("households", "groups", "cases"))
+    assert len(classes.index) == len(grids)
+    m = district.build_map(base, resolve_basemap(Settings()))
+    m.add_child(style)
+    for kind, frame in (("households", mapdata.household_points(engine, scope=scope)),
+                        ("groups", mapdata.service_groups(engine, scope=scope)),
+                        ("cases", mapdata.open_case_points(engine, scope=scope, today=AS_OF))):
+        m.add_child(district.point_layer(*district.overlay_rows(kind, frame, "zh", grids=grids)))
+    assert offline_problems(m) == []
+    html = m.get_root().render()
+    assert "mq-grid" in html
+
+
+def test_many_households_are_binned_few_are_points():
+    rows = 10
+    frame = pd.DataFrame({"household_id": range(rows), "code": "H", "grid_id": 1,
+                          "head_name": "张*", "size": 2, "tags": "", "lon": 120.0, "lat": 30.0})
+    kind, points = district.overlay_rows("households", frame, "zh")
+    assert kind == "household"
+    assert len(points) == rows
+    big = pd.concat([frame] * (district.POINT_LIMIT // rows + 1), ignore_index=True)
+    kind, cells = district.overlay_rows("households", big, "zh")
+    assert kind == "hex"
+    assert len(cells) == 1

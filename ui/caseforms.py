@@ -1,0 +1,218 @@
+"""The two forms a cadre fills in: a diary entry (optionally turned into a case in the same step)
+and an action on a case.
+
+Why the session-state dance: a refused submission must keep everything typed (so widgets are
+never cleared on error), while a successful one starts a blank form (so widget keys carry a
+generation number that is bumped before ``st.rerun()``). For a case, the version the user *saw*
+is remembered between runs and sent with the action, so a save over someone else's newer change
+is refused instead of silently overwriting it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from minqing.casebook import CaseDetail
+from minqing.cases import SATISFACTION, Action, NewCase, act, available_actions
+from minqing.clock import today
+from minqing.diary import RISK_LEVELS, NewEntry, record
+from minqing.errors import DomainError
+from minqing.vocab import RecordKind, Source, Track
+from ui.casework import flash, show_refusal
+
+DIARY_FLASH = "_diary_flash"
+_NEW_CASE = "_diary_new_case"
+CASE_FLASH = "_case_flash"
+
+
+def _label(prefix: str):
+    return lambda code: ui.t(f"{prefix}.{code}")
+
+
+def _remembered_actor(default: str) -> str:
+    return st.session_state.get("_actor") or default
+
+
+# --- diary entry --------------------------------------------------------------------------------
+
+
+def _entry_fields(gen: int, cadres: list[tuple[int, str]],
+                  households: list[tuple[int, str]]) -> dict:
+    names, labels = dict(cadres), dict(households)
+    c1, c2, c3, c4 = st.columns(4)
+    values = {
+        "cadre_id": c1.selectbox(ui.t("diary.field.cadre_id"), list(names),
+                                 format_func=names.get, key=f"d_cadre_{gen}"),
+        "entry_date": c2.date_input(ui.t("diary.field.entry_date"), value=today(),
+                                    key=f"d_date_{gen}"),
+        "kind": c3.selectbox(ui.t("diary.field.kind"), [k.value for k in RecordKind],
+                             index=2, format_func=_label("kind"), key=f"d_kind_{gen}"),
+        "source": c4.selectbox(ui.t("diary.field.source"), [s.value for s in Source],
+                               index=1, format_func=_label("source"), key=f"d_source_{gen}"),
+    }
+    values["household_id"] = st.selectbox(
+        ui.t("diary.field.household_id"), [None, *labels], key=f"d_household_{gen}",
+        format_func=lambda i: ui.t("diary.no_household") if i is None else labels[i],
+        help=ui.t("diary.household_help"))
+    values["text"] = st.text_area(ui.t("diary.field.text"), key=f"d_text_{gen}", height=110,
+                                  placeholder=ui.t("diary.text_placeholder"))
+    r1, r2, r3 = st.columns(3)
+    values["risk_level"] = r1.selectbox(ui.t("diary.field.risk_level"), list(RISK_LEVELS),
+                                        format_func=_label("risk"), key=f"d_risk_{gen}")
+    values["people_received"] = r2.number_input(
+        ui.t("diary.field.people_received"), min_value=0, value=None, step=1,
+        help=ui.t("diary.deputies_only"), key=f"d_people_{gen}")
+    values["opinions_taken"] = r3.number_input(
+        ui.t("diary.field.opinions_taken"), min_value=0, value=None, step=1,
+        help=ui.t("diary.deputies_only"), key=f"d_opinions_{gen}")
+    return values
+
+
+def _case_fields(gen: int, responsible: str) -> dict:
+    st.markdown(f"**{ui.t('diary.case_heading')}**")
+    values = {"as_case": st.checkbox(ui.t("diary.turn_into_case"), key=f"d_as_case_{gen}")}
+    k1, k2, k3 = st.columns([3, 1, 1])
+    values["title"] = k1.text_input(ui.t("case.field.title"), key=f"d_title_{gen}",
+                                    help=ui.t("diary.title_help"))
+    values["track"] = k2.selectbox(ui.t("case.field.track"), [t.value for t in Track],
+                                   format_func=_label("track"), key=f"d_track_{gen}")
+    values["responsible"] = k3.text_input(ui.t("case.field.responsible"), value=responsible,
+                                          key=f"d_resp_{gen}")
+    p1, p2, p3, p4 = st.columns(4)
+    values["promised"] = p1.date_input(ui.t("case.field.promised"), value=None,
+                                       key=f"d_promised_{gen}", help=ui.t("diary.promised_help"))
+    values["department"] = p2.text_input(ui.t("case.field.department"), key=f"d_dept_{gen}",
+                                         help=ui.t("diary.department_help"))
+    values["green_channel"] = p3.checkbox(ui.t("case.field.green_channel"), key=f"d_green_{gen}")
+    values["leader"] = p4.text_input(ui.t("case.field.leader"), key=f"d_leader_{gen}",
+                                     help=ui.t("diary.leader_help"))
+    return values
+
+
+def _new_case(grid_id: int, entry: dict, case: dict) -> NewCase | None:
+    if not case["as_case"]:
+        return None
+    first_line = next(iter((entry["text"] or "").strip().splitlines()), "")[:60]
+    return NewCase(
+        grid_id=grid_id, title=case["title"].strip() or first_line, track=case["track"],
+        responsible=case["responsible"], promised=case["promised"],
+        department=case["department"], green_channel=case["green_channel"],
+        leader=case["leader"],
+    )
+
+
+def diary_form(*, grid_id: int, cadres: list[tuple[int, str]],
+               households: list[tuple[int, str]]) -> None:
+    """The week's work in one form: an entry, and optionally a case opened from it."""
+    if not cadres:
+        st.info(ui.t("diary.no_cadre"))
+        return
+    gen = st.session_state.setdefault(f"_diary_gen_{grid_id}", 0)
+    with st.form(f"diary_{grid_id}_{gen}", clear_on_submit=False, border=True):
+        entry = _entry_fields(gen, cadres, households)
+        case = _case_fields(gen, dict(cadres)[entry["cadre_id"]])
+        submitted = st.form_submit_button(ui.t("diary.submit"), type="primary")
+    if not submitted:
+        return
+    actor = dict(cadres)[entry["cadre_id"]]
+    try:
+        _, case_id = record(ui.engine(), entry=NewEntry(grid_id=grid_id, **entry),
+                            case=_new_case(grid_id, entry, case), actor=actor,
+                            scope=ui.current_scope())
+    except DomainError as exc:
+        show_refusal(exc)
+        return
+    st.session_state[f"_diary_gen_{grid_id}"] = gen + 1
+    st.session_state[DIARY_FLASH] = (ui.t("diary.saved_with_case") if case_id
+                                     else ui.t("diary.saved"))
+    st.session_state[_NEW_CASE] = case_id
+    st.rerun()
+
+
+def diary_saved() -> None:
+    """After a save: the confirmation, and a link straight to the case opened from the entry."""
+    flash(DIARY_FLASH)
+    case_id = st.session_state.pop(_NEW_CASE, None)
+    if case_id:
+        st.page_link("app_pages/case.py", label=ui.t("diary.open_new_case"),
+                     query_params={"case": str(case_id)}, icon=":material/arrow_forward:")
+
+
+# --- case action --------------------------------------------------------------------------------
+
+
+def _action_fields(action: Action, case: dict, key: str) -> dict:
+    """The inputs one action needs (and only those)."""
+    if action == Action.ASSIGN:
+        return {"leader": st.text_input(ui.t("case.field.leader"), key=f"{key}_leader"),
+                "deadline": st.date_input(ui.t("case.field.deadline"), value=None,
+                                          key=f"{key}_deadline")}
+    if action == Action.RESULT:
+        return {"result": st.text_area(ui.t("case.field.result"), key=f"{key}_result")}
+    if action == Action.FEEDBACK:
+        return {"satisfaction": st.radio(ui.t("case.field.satisfaction"), SATISFACTION,
+                                         index=None, horizontal=True, key=f"{key}_sat",
+                                         format_func=_label("satisfaction")),
+                "feedback": st.text_input(ui.t("case.field.feedback"), key=f"{key}_fb")}
+    if action == Action.REOPEN:
+        return {"deadline": st.date_input(ui.t("case.field.deadline"), value=None,
+                                          key=f"{key}_deadline", help=ui.t("case.reopen_help"))}
+    if action == Action.CHANGE_TRACK:
+        tracks = [t.value for t in Track if t.value != case["track"]]
+        return {"track": st.selectbox(ui.t("case.field.track"), tracks,
+                                      format_func=_label("track"), key=f"{key}_track"),
+                "promised": st.date_input(ui.t("case.field.promised"), value=None,
+                                          key=f"{key}_promised"),
+                "department": st.text_input(ui.t("case.field.department"), key=f"{key}_dept")}
+    single = {Action.GREEN_CHANNEL: ("leader", st.text_input),
+              Action.LETTER_REPLY: ("reply", st.text_area),
+              Action.EXPLAIN: ("explanation", st.text_area),
+              Action.REASSIGN: ("responsible", st.text_input)}
+    if action in single:
+        name, widget = single[action]
+        label = {"reply": "letter_reply"}.get(name, name)
+        return {name: widget(ui.t(f"case.field.{label}"), key=f"{key}_{name}")}
+    return {}
+
+
+def _comment_label(action: Action) -> str:
+    if action in (Action.ESCALATE, Action.REOPEN):
+        return ui.t("case.field.reason")
+    return ui.t("case.field.comment") if action == Action.NOTE else ui.t("case.comment_optional")
+
+
+def case_action_form(detail: CaseDetail) -> None:
+    """Pick an action allowed in the case's status, fill in what it needs, save."""
+    case = detail.case
+    version_key = f"_case_version_{case['id']}"
+    actions = available_actions(case["status"], case["track"], bool(case["green_channel"]))
+    action = st.selectbox(ui.t("case.choose_action"), actions, key=f"action_{case['id']}",
+                          format_func=lambda a: ui.t(f"case.action.{a.value}"))
+    key = f"cf_{case['id']}_{action.value}_{st.session_state.get('_case_gen', 0)}"
+    with st.form(key, border=True):
+        fields = _action_fields(action, case, key)
+        comment = st.text_area(_comment_label(action), key=f"{key}_comment", height=80)
+        actor = st.text_input(ui.t("case.field.actor"), value=_remembered_actor(""),
+                              key=f"{key}_actor")
+        submitted = st.form_submit_button(ui.t(f"case.action.{action.value}"), type="primary")
+    if not submitted:
+        st.session_state[version_key] = case["version"]
+        return
+    st.session_state["_actor"] = actor
+    _submit_action(case, action, st.session_state.get(version_key, case["version"]),
+                   actor=actor, comment=comment, fields=fields)
+
+
+def _submit_action(case: dict, action: Action, version: int, *, actor: str, comment: str,
+                   fields: dict) -> None:
+    try:
+        act(ui.engine(), case_id=case["id"], version=version, action=action.value, actor=actor,
+            comment=comment, scope=ui.current_scope(), **fields)
+    except DomainError as exc:
+        show_refusal(exc)
+        st.session_state[f"_case_version_{case['id']}"] = case["version"]
+        return
+    st.session_state["_case_gen"] = st.session_state.get("_case_gen", 0) + 1
+    st.session_state[CASE_FLASH] = ui.t("case.saved", action=ui.t(f"case.action.{action.value}"))
+    st.rerun()
