@@ -16,6 +16,11 @@ def _table(_engine, data_version: str, scope, day) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
+def _totals(_engine, data_version: str, scope, day, _table: pd.DataFrame) -> dict[str, float]:
+    return headline(_engine, scope=scope, today=day, table=_table)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
 def _trend(_engine, data_version: str, scope, day) -> pd.DataFrame:
     return monthly_trend(_engine, scope=scope, today=day)
 
@@ -70,10 +75,10 @@ def page() -> None:
     day = today()
     st.caption(ui.t("overview.caption", today=day.isoformat()))
     table = _table(ui.engine(), ui.version(), ui.current_scope(), day)
-    _counters(headline(table))
+    _counters(_totals(ui.engine(), ui.version(), ui.current_scope(), day, table))
     st.subheader(ui.t("overview.by_town"))
     st.dataframe(
-        _town_rows(table), hide_index=True, width="stretch",
+        _town_rows(table), hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4,
         column_config={
             ui.t("col.on_time_rate"): st.column_config.NumberColumn(format="%.1f%%"),
             ui.t("col.link"): st.column_config.LinkColumn(display_text=ui.t("overview.town_link")),

@@ -89,11 +89,20 @@ def town_table(engine: Engine, *, scope: Scope, today: dt.date | None = None) ->
     return table.sort_values("code").reset_index(drop=True)
 
 
-def headline(table: pd.DataFrame) -> dict[str, float]:
-    """District (or scope) totals from :func:`town_table`."""
+def headline(engine: Engine, *, scope: Scope, today: dt.date | None = None,
+             table: pd.DataFrame | None = None) -> dict[str, float]:
+    """Totals for the scope: the per-town counters summed, plus the diaries issued.
+
+    "Diaries issued" counts the cadres who kept a diary in the scope. A cadre may write in more
+    than one town, so it is counted once over the scope rather than summed over towns.
+    """
+    table = town_table(engine, scope=scope, today=today) if table is None else table
     totals = {col: int(table[col].sum()) if not table.empty else 0 for col in
-              ("grids", "households", "diary_entries", "diaries", "risks", "cases", "solved",
+              ("grids", "households", "diary_entries", "risks", "cases", "solved",
                "open", "overdue", "due", "on_time")}
+    keepers = select(func.count(distinct(DiaryEntry.cadre_id))).where(scope.where(DiaryEntry))
+    with engine.connect() as conn:
+        totals["diaries"] = int(conn.scalar(keepers) or 0)
     totals["on_time_rate"] = (totals["on_time"] / totals["due"]) if totals["due"] else 0.0
     totals["closure_rate"] = (totals["solved"] / totals["cases"]) if totals["cases"] else 0.0
     return totals

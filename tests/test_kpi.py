@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from shapely.geometry import MultiPolygon, Point, box
+from sqlalchemy import select
 
 from minqing.kpi import headline, town_table
 from minqing.models import Area, Cadre, Case, DiaryEntry, Grid, Household, Town
@@ -60,12 +61,12 @@ def test_town_table_and_headline(db_url):
     # due = 2 closed + 1 overdue; on time = 1
     assert row.on_time_rate == 1 / 3
     assert table.iloc[1].grids == 0
-    totals = headline(table)
+    totals = headline(engine, scope=Scope.district(), today=TODAY)
     assert totals["diaries"] == 1
     assert totals["closure_rate"] == 0.5
     scoped = town_table(engine, scope=Scope.town(town_id + 1), today=TODAY)
     assert list(scoped["name"]) == ["乙街道"]
-    assert headline(scoped)["open"] == 0
+    assert headline(engine, scope=Scope.town(town_id + 1), today=TODAY)["open"] == 0
 
 
 def test_monthly_trend_counts_by_month(db_url):
@@ -80,3 +81,24 @@ def test_monthly_trend_counts_by_month(db_url):
     assert trend.loc["2026-11", "risks"] == 2
     assert trend.loc["2026-10", "cases"] == 4  # all four opened 30 days before 20 November
     assert trend.loc["2026-09"].sum() == 0
+
+
+def test_a_cadre_writing_in_two_towns_is_one_diary(db_url):
+    engine = get_engine(db_url)
+    with session_scope(engine) as session:
+        town_id = _seed(session)
+        other = town_id + 1
+        area = Area(town_id=other, name="二片", head_name="片长")
+        session.add(area)
+        session.flush()
+        grid = Grid(code="G2", name="网格2", town_id=other, area_id=area.id, kind="urban",
+                    geom=box(1, 0, 2, 1))
+        session.add(grid)
+        session.flush()
+        cadre_id = session.scalar(select(Cadre.id))
+        session.add(DiaryEntry(grid_id=grid.id, town_id=other, cadre_id=cadre_id,
+                               entry_date=TODAY, kind="demand", source="house_call", text="t",
+                               created_at=dt.datetime(2026, 11, 20)))
+    table = town_table(engine, scope=Scope.district(), today=TODAY)
+    assert table["diaries"].sum() == 2  # one per town ...
+    assert headline(engine, scope=Scope.district(), today=TODAY)["diaries"] == 1  # ... one diary

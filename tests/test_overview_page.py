@@ -27,12 +27,13 @@ def _metrics(at: AppTest) -> dict[str, str]:
 def test_counters_match_the_kpi_definitions(app, sqlite_demo_url):
     app.run()
     assert not app.exception
-    totals = headline(town_table(get_engine(sqlite_demo_url), scope=Scope.district(), today=AS_OF))
+    totals = headline(get_engine(sqlite_demo_url), scope=Scope.district(), today=AS_OF)
     shown = _metrics(app)
     assert shown["在办事项"] == f"{totals['open']:,}"
     assert shown["超期事项"] == f"{totals['overdue']:,}"
     assert shown["解决问题"] == f"{totals['solved']:,}"
     assert shown["排查隐患"] == f"{totals['risks']:,}"
+    assert shown["发放民情日记"] == f"{totals['diaries']:,}"
     assert totals["open"] > 0
     assert any("示例数据" in c.value for c in app.caption)
 

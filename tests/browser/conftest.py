@@ -125,7 +125,7 @@ def page(browser) -> Iterator:
     context.route("**/*", _route)
     page = context.new_page()
     page.blocked_requests = blocked
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)  # generous: CI machines are small and noisy
     yield page
     context.close()
 
