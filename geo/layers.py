@@ -419,7 +419,9 @@ def case_rows(cases: pd.DataFrame, grids: gpd.GeoDataFrame, lang: str) -> list[l
             continue
         late = (f"<div class='mq-late'>{t('map.overdue_by', lang, days=int(c.days_overdue))}</div>"
                 if c.overdue else "")
-        popup = (f"<div class='mq-tip'><b>{_esc(c.title)}</b><div class='mq-sub'>{_esc(c.code)}"
+        green = (f"<div class='mq-late'>{t('case.green_short', lang)}</div>"
+                 if getattr(c, "green_channel", False) else "")
+        popup = (f"<div class='mq-tip'>{green}<b>{_esc(c.title)}</b><div class='mq-sub'>{_esc(c.code)}"
                  f" · {t(f'track.{c.track}', lang)} · {t(f'status.{c.status}', lang)}</div>"
                  f"<div>{t('map.deadline', lang)}：{_esc(c.deadline)}</div>{late}"
                  f"<a href='/case?case={int(c.case_id)}' target='_top'>"

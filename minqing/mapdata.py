@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
 from minqing.clock import today as clock_today
-from minqing.deadlines import overdue_clause
+from minqing.deadlines import days_left, overdue_clause
 from minqing.models import (
     Cadre,
     Case,
@@ -178,7 +178,7 @@ def open_case_points(
     frame = _frame(engine, stmt)
     frame["overdue"] = frame["overdue"].astype(bool)
     frame["days_overdue"] = [
-        max(0, (today - d).days) if o else 0
+        max(0, -days_left(d, today)) if o else 0
         for d, o in zip(frame["deadline"], frame["overdue"], strict=True)
     ]
     return frame

@@ -224,7 +224,7 @@ def test_case_rows_colour_by_track_place_missing_locations_in_grid(grids):
         "case_id": [1, 2], "code": ["C1", "C2"], "title": [EVIL, "修路"],
         "track": ["promised", "liaison"], "status": ["handling", "registered"],
         "deadline": ["2026-11-01", "2026-12-01"], "grid_id": [3, 1],
-        "green_channel": [False, False], "is_risk": [False, False],
+        "green_channel": [False, True], "is_risk": [False, False],
         "overdue": [True, False], "days_overdue": [19, 0],
         "lon": [np.nan, 120.004], "lat": [np.nan, 30.004],
     })
@@ -236,6 +236,8 @@ def test_case_rows_colour_by_track_place_missing_locations_in_grid(grids):
     assert "19" in rows[0][4]
     assert shapely.Point(rows[0][1], rows[0][0]).within(grids.geometry[2].buffer(0.002))
     assert rows[0][2] != rows[1][2]
+    assert "绿色通道" in rows[1][4]  # the green channel is marked wherever a case appears
+    assert "绿色通道" not in rows[0][4]
 
 
 def test_hexbin_counts_every_household_once():
