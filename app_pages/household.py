@@ -9,15 +9,7 @@ import streamlit as st
 import ui
 from minqing import casebook, diary, households
 from minqing.clock import today
-from ui.casework import (
-    case_link,
-    deadline_text,
-    green_mark,
-    missing_record,
-    plain,
-    styled_deadlines,
-    timeline_table,
-)
+from ui.casework import case_list_table, missing_record, plain, timeline_table
 
 
 def _relation(code: str) -> str:
@@ -68,20 +60,7 @@ def _cases(frame: pd.DataFrame) -> None:
     if frame.empty:
         st.caption(ui.t("household.no_cases"))
         return
-    shown = pd.DataFrame({
-        ui.t("tbl.case"): [case_link(i, c) for i, c in zip(frame["id"], frame["code"],
-                                                           strict=True)],
-        ui.t("tbl.green"): [green_mark(g) for g in frame["green_channel"]],
-        ui.t("case.field.title"): frame["title"],
-        ui.t("case.field.track"): [ui.t(f"track.{v}") for v in frame["track"]],
-        ui.t("tbl.status"): [ui.t(f"status.{v}") for v in frame["status"]],
-        ui.t("case.opened_on"): frame["opened_on"],
-        ui.t("tbl.days_left"): [deadline_text(d, s) for d, s in
-                                zip(frame["days_left"], frame["deadline_state"], strict=True)],
-    })
-    styled = styled_deadlines(shown, frame["deadline_state"], ui.t("tbl.days_left"))
-    st.dataframe(styled, hide_index=True, width="stretch", column_config={
-        ui.t("tbl.case"): st.column_config.LinkColumn(display_text=r"#(.+)$")})
+    case_list_table(frame)
 
 
 def _services(frame: pd.DataFrame) -> None:

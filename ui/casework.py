@@ -85,30 +85,55 @@ def case_link(case_id: int, code: str) -> str:
     return f"./case?case={int(case_id)}#{code}"
 
 
+def _case_columns(frame: pd.DataFrame) -> dict[str, object]:
+    """The columns every case table starts with: link, green channel, title, track, status."""
+    return {
+        ui.t("tbl.case"): [case_link(i, c) for i, c in zip(frame["id"], frame["code"], strict=True)],
+        ui.t("tbl.green"): [green_mark(g) for g in frame["green_channel"]],
+        ui.t("case.field.title"): frame["title"],
+        ui.t("case.field.track"): [ui.t(f"track.{v}") for v in frame["track"]],
+        ui.t("tbl.status"): [ui.t(f"status.{v}") for v in frame["status"]],
+    }
+
+
+def _days_left_column(frame: pd.DataFrame) -> dict[str, list[str]]:
+    return {ui.t("tbl.days_left"): [deadline_text(d, s) for d, s in
+                                    zip(frame["days_left"], frame["deadline_state"], strict=True)]}
+
+
+def _draw_cases(shown: pd.DataFrame, frame: pd.DataFrame) -> None:
+    styled = styled_deadlines(shown, frame["deadline_state"], ui.t("tbl.days_left"))
+    st.dataframe(styled, hide_index=True, width="stretch", column_config={
+        ui.t("tbl.case"): st.column_config.LinkColumn(display_text=r"#(.+)$"),
+    })
+
+
 def backlog_table(frame: pd.DataFrame, *, show_grid: bool = False) -> None:
     """The open-case backlog: overdue first, deadline flags, green channel marked."""
     if frame.empty:
         st.caption(ui.t("backlog.empty"))
         return
     shown = pd.DataFrame({
-        ui.t("tbl.case"): [case_link(i, c) for i, c in zip(frame["id"], frame["code"], strict=True)],
-        ui.t("tbl.green"): [green_mark(g) for g in frame["green_channel"]],
-        ui.t("case.field.title"): frame["title"],
-        ui.t("case.field.track"): [ui.t(f"track.{v}") for v in frame["track"]],
-        ui.t("tbl.status"): [ui.t(f"status.{v}") for v in frame["status"]],
+        **_case_columns(frame),
         ui.t("tbl.deadline"): frame["deadline"],
-        ui.t("tbl.days_left"): [deadline_text(d, s) for d, s in
-                                zip(frame["days_left"], frame["deadline_state"], strict=True)],
+        **_days_left_column(frame),
         ui.t("case.field.responsible"): frame["responsible"],
         ui.t("case.field.leader"): frame["leader"].fillna(""),
         ui.t("tbl.household"): frame["household"].fillna(""),
     })
     if show_grid:
         shown.insert(4, ui.t("tbl.grid"), frame["grid"])
-    styled = styled_deadlines(shown, frame["deadline_state"], ui.t("tbl.days_left"))
-    st.dataframe(styled, hide_index=True, width="stretch", column_config={
-        ui.t("tbl.case"): st.column_config.LinkColumn(display_text=r"#(.+)$"),
+    _draw_cases(shown, frame)
+
+
+def case_list_table(frame: pd.DataFrame) -> None:
+    """Every case about one household, open or closed, with when it was registered."""
+    shown = pd.DataFrame({
+        **_case_columns(frame),
+        ui.t("case.opened_on"): frame["opened_on"],
+        **_days_left_column(frame),
     })
+    _draw_cases(shown, frame)
 
 
 def _risk(level: object) -> str:
