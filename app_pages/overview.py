@@ -74,8 +74,9 @@ def page() -> None:
     ui.demo_badge()
     day = today()
     st.caption(ui.t("overview.caption", today=day.isoformat()))
-    table = _table(ui.engine(), ui.version(), ui.current_scope(), day)
-    _counters(_totals(ui.engine(), ui.version(), ui.current_scope(), day, table))
+    engine, version, scope = ui.engine(), ui.version(), ui.current_scope()
+    table = _table(engine, version, scope, day)
+    _counters(_totals(engine, version, scope, day, table))
     st.subheader(ui.t("overview.by_town"))
     st.dataframe(
         _town_rows(table), hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4,
@@ -84,7 +85,7 @@ def page() -> None:
             ui.t("col.link"): st.column_config.LinkColumn(display_text=ui.t("overview.town_link")),
         },
     )
-    _trend_chart(_trend(ui.engine(), ui.version(), ui.current_scope(), day))
+    _trend_chart(_trend(engine, version, scope, day))
 
 
 page()
