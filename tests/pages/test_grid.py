@@ -15,7 +15,7 @@ from minqing.households import household_choices
 from minqing.models import Case, CaseEvent, DiaryEntry
 from minqing.scope import Scope
 from minqing.store import get_engine, session_scope
-from tests.conftest import AS_OF
+from tests.conftest import APP, AS_OF
 
 ALL = Scope.district()
 
@@ -30,7 +30,7 @@ def url(sqlite_demo_url, monkeypatch) -> str:
 
 
 def _app() -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=90)
+    at = AppTest.from_file(APP, default_timeout=90)
     at.run()
     return at
 

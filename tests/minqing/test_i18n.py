@@ -9,7 +9,7 @@ import pytest
 
 from minqing import i18n, vocab
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_key_has_chinese_and_english():
