@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 from minqing.clock import today
 from minqing.kpi import headline, monthly_trend, town_table
+from minqing.links import town_map_url
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -65,7 +66,7 @@ def _town_rows(table: pd.DataFrame) -> pd.DataFrame:
         ui.t("col.open"): table["open"],
         ui.t("col.overdue"): table["overdue"],
         ui.t("col.on_time_rate"): (table["on_time_rate"] * 100).round(1),
-        ui.t("col.link"): [f"./map?town={town_id}&lang={lang}" for town_id in table["town_id"]],
+        ui.t("col.link"): [town_map_url(town_id, lang=lang) for town_id in table["town_id"]],
     })
 
 
