@@ -52,7 +52,7 @@ SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
 _TRACKED_FIELDS = (
     "title", "track", "status", "deadline", "responsible", "department", "letter_no",
     "letter_reply", "explanation", "leader", "green_channel", "is_risk", "satisfaction", "feedback",
-    "result", "closed_on", "household_id",
+    "result", "closed_on", "household_id", "rectify_by",
 )
 
 
@@ -72,6 +72,8 @@ class Action(StrEnum):
     EXPLAIN = "explain"
     REASSIGN = "reassign"
     NOTE = "note"
+    DECIDE = "decide"  # the weekly consultation's decision (会诊决定)
+    RECTIFY = "rectify"  # the monthly follow-up's criticism and rectification deadline (复诊整改)
     OPEN = "open"  # the opening event (登记); not available as a move
 
 
@@ -84,6 +86,7 @@ MOVES: dict[Action, tuple[frozenset[CaseStatus], CaseStatus]] = {
     Action.FEEDBACK: (frozenset({S.RESULT}), S.FEEDBACK),
     Action.CLOSE: (frozenset({S.FEEDBACK}), S.CLOSED),
     Action.REOPEN: (frozenset({S.RESULT, S.FEEDBACK, S.CLOSED}), S.HANDLING),
+    Action.DECIDE: (frozenset({S.REGISTERED, S.HANDLING, S.CONSULTATION}), S.HANDLING),
 }
 
 #: Edits that keep the status, and the statuses they are allowed in.
@@ -94,7 +97,12 @@ EDITS: dict[Action, frozenset[CaseStatus]] = {
     Action.EXPLAIN: OPEN,
     Action.REASSIGN: OPEN,
     Action.NOTE: frozenset(S),
+    Action.RECTIFY: OPEN,
 }
+
+
+#: Taken at a meeting (:mod:`minqing.supervision`), not offered on the case page.
+MEETING_ACTIONS = frozenset({Action.DECIDE, Action.RECTIFY})
 
 
 @dataclass(frozen=True)
@@ -358,12 +366,46 @@ def _note(case: Case, *, today: dt.date, comment: str) -> None:
     _text(comment, "comment")
 
 
+def _decide(case: Case, *, today: dt.date, comment: str, track: str | None = None,
+            leader: str | None = None, deadline: dt.date | None = None,
+            department: str | None = None) -> None:
+    """The consultation's decision: any of a new track, a 包案 leader, a new deadline and the
+    responsible department (liaison track); at least one of them, and the case is handled."""
+    if not (track or (leader or "").strip() or deadline or (department or "").strip()):
+        raise InputError("case.error.decision_empty", field="leader")
+    if track and track != case.track:
+        new_track = _track(track)
+        _track_details(new_track, promised=deadline, department=department or case.department,
+                       opened_on=today)
+        case.track = new_track
+        case.deadline = deadline_for(new_track, today, deadline)
+        if new_track == Track.LIAISON.value:
+            case.letter_no = case.letter_no or _letter_no(today, case.code)
+    if (department or "").strip():
+        if case.track != Track.LIAISON.value:
+            raise RuleError("case.error.not_liaison", field="department")
+        case.department = _text(department, "department", max_len=64)
+    if (leader or "").strip():
+        case.leader = _text(leader, "leader", max_len=64)
+    if deadline is not None:
+        case.deadline = _future_date(deadline, "deadline", today)
+
+
+def _rectify(case: Case, *, today: dt.date, comment: str,
+             rectify_by: dt.date | None = None) -> None:
+    """The follow-up's criticism (the comment) and a rectification deadline; the case deadline
+    stays as it was, so a late case is still counted late."""
+    _text(comment, "criticism")
+    case.rectify_by = _future_date(rectify_by, "rectify_by", today)
+
+
 _HANDLERS: dict[Action, Handler] = {
     Action.START: _start, Action.ESCALATE: _escalate, Action.ASSIGN: _assign,
     Action.RESULT: _result, Action.FEEDBACK: _feedback, Action.CLOSE: _close,
     Action.REOPEN: _reopen, Action.CHANGE_TRACK: _change_track,
     Action.GREEN_CHANNEL: _green_channel, Action.LETTER_REPLY: _letter_reply,
     Action.EXPLAIN: _explain, Action.REASSIGN: _reassign, Action.NOTE: _note,
+    Action.DECIDE: _decide, Action.RECTIFY: _rectify,
 }
 
 
@@ -394,7 +436,7 @@ def available_actions(status: str, track: str, green_channel: bool = False) -> l
         offered = [a for a in offered if a not in (Action.LETTER_REPLY, Action.EXPLAIN)]
     if green_channel:
         offered = [a for a in offered if a != Action.GREEN_CHANNEL]
-    return offered
+    return [a for a in offered if a not in MEETING_ACTIONS]
 
 
 def _in_scope(session: Session, scope: Scope, case_id: int) -> bool:
