@@ -65,6 +65,16 @@ def run() -> None:
             st.Page("app_pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
                     url_path="household"),
         ],
+        ui.t("nav.section.supervision"): [
+            st.Page("app_pages/review.py", title=ui.t("nav.review"), icon=":material/rate_review:",
+                    url_path="review"),
+            st.Page("app_pages/consultation.py", title=ui.t("nav.consultation"),
+                    icon=":material/groups:", url_path="consultation"),
+            st.Page("app_pages/followup.py", title=ui.t("nav.followup"),
+                    icon=":material/event_repeat:", url_path="followup"),
+            st.Page("app_pages/verification.py", title=ui.t("nav.verification"),
+                    icon=":material/fact_check:", url_path="verification"),
+        ],
     }
     st.navigation(pages).run()
 

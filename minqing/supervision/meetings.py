@@ -364,3 +364,12 @@ def rectification_state(rectify_by: dt.date, closed_on: dt.date | None,
     if rectify_by < today:
         return Rectification.MISSED
     return Rectification.PENDING
+
+
+def agenda_case(engine: Engine, *, scope: Scope, case_id: int) -> dict | None:
+    """The fields a decision form shows and sends back (track, status, deadline, version)."""
+    stmt = select(Case.id, Case.code, Case.track, Case.status, Case.deadline, Case.version,
+                  Case.rectify_by).where(scope.where(Case), Case.id == case_id)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
