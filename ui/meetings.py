@@ -44,9 +44,10 @@ def agenda_section(kind: str, agenda: pd.DataFrame, *, town_id: int | None,
     show_table(agenda_frame(agenda))
     with st.form(f"start_{kind}", border=True):
         c1, c2 = st.columns([1, 2])
-        held_on = c1.date_input(ui.t("meeting.field.held_on"), value=today(), max_value=today())
-        chair = c2.text_input(ui.t("meeting.field.chair"))
-        attendees = st.text_input(ui.t("meeting.field.attendees"))
+        held_on = c1.date_input(ui.t("meeting.field.held_on"), value=today(), max_value=today(),
+                                key=f"start_day_{kind}")
+        chair = c2.text_input(ui.t("meeting.field.chair"), key=f"start_chair_{kind}")
+        attendees = st.text_input(ui.t("meeting.field.attendees"), key=f"start_who_{kind}")
         actor = actor_input(f"start_actor_{kind}")
         started = st.form_submit_button(ui.t("meeting.start"), type="primary")
     if not started:
