@@ -305,7 +305,8 @@ class Meeting(Base):
 class MeetingItem(Base):
     """One case on a meeting's agenda, why it is there, and what the meeting decided.
 
-    ``event_id`` is the case event that recorded the decision (None while undecided).
+    ``event_id``..``last_event_id`` are the case events that recorded the decision (None while
+    undecided; a consultation may write two: its decision and a new deadline).
     ``rectify_by`` is a follow-up's rectification deadline, tracked until met or missed.
     """
 
@@ -318,6 +319,7 @@ class MeetingItem(Base):
     reasons: Mapped[str] = mapped_column(String(128))  # comma-separated reason codes
     decision: Mapped[str | None] = mapped_column(Text)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"))
+    last_event_id: Mapped[int | None] = mapped_column(Integer)
     rectify_by: Mapped[dt.date | None] = mapped_column(Date)
     decided_by: Mapped[str | None] = mapped_column(String(64))
 

@@ -251,8 +251,8 @@ def _write_history(conn: Connection, h: History) -> None:
                               "attendees", "created_by", "created_at"),
             [(*r[:4], r[4].isoformat(), *r[5:8], _stamp(r[8])) for r in h.meetings])
     _insert(conn, m.MeetingItem, ("id", "meeting_id", "case_id", "reasons", "decision",
-                                  "event_id", "rectify_by", "decided_by"),
-            [(k + 1, *r[:5], r[5].isoformat() if r[5] else None, r[6])
+                                  "event_id", "last_event_id", "rectify_by", "decided_by"),
+            [(k + 1, *r[:5], r[4], r[5].isoformat() if r[5] else None, r[6])
              for k, r in enumerate(h.items)])
     _insert(conn, m.Verification, ("id", "case_id", "town_id", "grid_id", "quarter", "verified",
                                    "verifier", "note", "at"),

@@ -10,9 +10,9 @@ Membership rules, stated once:
 
 consultation (a town's open cases)
     ``escalated``: sent to consultation (status ``consultation``); ``overdue``: past the deadline
-    (:func:`minqing.deadlines.overdue_clause`); ``reopened``: reopened more than once;
-    ``extended``: deadline extended more than once (events that set a new deadline after opening:
-    a consultation's assignment or decision); ``high_risk``: a risk case from an entry of the
+    (:func:`minqing.deadlines.overdue_clause`); ``reopened``: reworked more than once;
+    ``extended``: given a new deadline more than once (the actions the KPIs count as rework and
+    extension, :data:`minqing.cases.ACTIONS`); ``high_risk``: a risk case from an entry of the
     highest risk level; ``green``: on the green channel.
 follow-up (an area's open cases)
     ``late``: overdue; ``at_risk``: due within :data:`minqing.deadlines.DUE_SOON_DAYS` days;
@@ -53,7 +53,6 @@ from minqing.vocab import OPEN_STATUSES, CaseStatus
 
 _OPEN = [s.value for s in OPEN_STATUSES]
 HIGH_RISK = 3
-EXTENDING_ACTIONS = (casework.Action.ASSIGN.value, casework.Action.DECIDE.value)
 
 
 class Kind(StrEnum):
@@ -67,11 +66,12 @@ AGENDA_COLUMNS = ["case_id", "code", "title", "track", "status", "deadline", "da
                   "responsible", "leader", "department", "version", "reasons"]
 
 
-def _event_count(actions: tuple[str, ...], *, deadline_only: bool = False):
-    cond = and_(CaseEvent.case_id == Case.id, CaseEvent.action.in_(actions))
-    if deadline_only:
-        cond = and_(cond, CaseEvent.data.like('%"deadline"%'))
-    return select(func.count()).where(cond).scalar_subquery()
+def _times(tag: str):
+    """SQL: how many of the case's events are actions tagged ``tag`` (``"rework"``,
+    ``"extension"``) in :data:`minqing.cases.ACTIONS`, the tags the KPIs count."""
+    actions = [name for name, spec in casework.ACTIONS.items() if tag in spec.counts_as]
+    return (select(func.count()).where(CaseEvent.case_id == Case.id,
+                                       CaseEvent.action.in_(actions)).scalar_subquery())
 
 
 def _flag(condition):
@@ -87,8 +87,8 @@ def _agenda_flags(kind: Kind, today: dt.date) -> dict[str, object]:
             "escalated": _flag(Case.status == CaseStatus.CONSULTATION.value),
             "high_risk": _flag(and_(Case.is_risk.is_(True), risk_level >= HIGH_RISK)),
             "overdue": _flag(overdue_clause(today)),
-            "reopened": _flag(_event_count((casework.Action.REOPEN.value,)) > 1),
-            "extended": _flag(_event_count(EXTENDING_ACTIONS, deadline_only=True) > 1),
+            "reopened": _flag(_times("rework") > 1),
+            "extended": _flag(_times("extension") > 1),
         }
     return {
         "rectify_missed": _flag(and_(Case.rectify_by.is_not(None), Case.rectify_by < today)),
@@ -207,27 +207,41 @@ def _last_event_id(s: Session, case_id: int) -> int:
 def record_decision(engine: Engine, *, scope: Scope, meeting_id: int, case_id: int, version: int,
                     actor: str, comment: str = "", track: str | None = None,
                     leader: str | None = None, deadline: dt.date | None = None,
-                    department: str | None = None, today: dt.date | None = None) -> int:
-    """A consultation's decision on one agenda case: a case event and the item, one transaction.
+                    department: str | None = None, today: dt.date | None = None) -> list[int]:
+    """A consultation's decision on one agenda case: its case events and the item, in one
+    transaction (all or nothing).
 
-    With a track, leader, deadline or department the decision is the case action ``decide``
-    (back to handling); with only an opinion (the comment) it is a ``note``, which is all a case
-    waiting for feedback can take. Returns the case event id. Refusals are the case rules'
-    (:mod:`minqing.cases`) plus "already decided".
+    A track, leader or department is the case action ``decide`` (which also takes a case sent to
+    consultation back to handling); a new deadline is ``extend`` (what the extension rate counts);
+    an opinion alone is a ``note``, which is all a case waiting for feedback can take. Returns the
+    ids of the events written. Refusals are the case rules' (:mod:`minqing.cases`), "nothing
+    decided" and "already decided".
     """
     fields = {"track": track or None, "leader": (leader or "").strip() or None,
-              "deadline": deadline, "department": (department or "").strip() or None}
-    decided = any(v is not None for v in fields.values())
+              "department": (department or "").strip() or None}
+    if not any(fields.values()) and deadline is None and not (comment or "").strip():
+        raise InputError("case.error.decision_empty", field="leader")
     with session_scope(engine) as s:
         item = _item(s, meeting_id, case_id, Kind.CONSULTATION, scope)
-        action = casework.Action.DECIDE if decided else casework.Action.NOTE
-        extra = fields if decided else {}
-        casework.apply(s, case_id=case_id, version=version, action=action.value, actor=actor,
-                       comment=comment, today=today, scope=scope, **extra)
-        item.event_id = _last_event_id(s, case_id)
+        status = s.scalar(select(Case.status).where(Case.id == case_id))
+        steps: list[tuple[str, dict]] = []
+        if any(fields.values()) or (status == CaseStatus.CONSULTATION.value and deadline):
+            promised = deadline if fields["track"] == "promised" else None
+            steps.append((casework.Action.DECIDE.value, {**fields, "promised": promised}))
+        if deadline is not None and fields["track"] != "promised":
+            steps.append((casework.Action.EXTEND.value, {"deadline": deadline}))
+        if not steps:
+            steps.append((casework.Action.NOTE.value, {}))
+        events = []
+        for action, extra in steps:
+            case = casework.apply(s, case_id=case_id, version=version, action=action,
+                                  actor=actor, comment=comment, today=today, scope=scope, **extra)
+            version = case.version
+            events.append(_last_event_id(s, case_id))
+        item.event_id, item.last_event_id = events[0], events[-1]
         item.decision = (comment or "").strip()
         item.decided_by = actor.strip()
-        return item.event_id
+        return events
 
 
 def record_rectification(engine: Engine, *, scope: Scope, meeting_id: int, case_id: int,
@@ -240,7 +254,7 @@ def record_rectification(engine: Engine, *, scope: Scope, meeting_id: int, case_
         casework.apply(s, case_id=case_id, version=version, action=casework.Action.RECTIFY.value,
                        actor=actor, comment=criticism, today=today, scope=scope,
                        rectify_by=rectify_by)
-        item.event_id = _last_event_id(s, case_id)
+        item.event_id = item.last_event_id = _last_event_id(s, case_id)
         item.decision = (criticism or "").strip()
         item.rectify_by = rectify_by
         item.decided_by = actor.strip()
@@ -292,30 +306,45 @@ def meeting_minutes(engine: Engine, *, scope: Scope, meeting_id: int) -> dict | 
             .where(_meeting_scope(scope), Meeting.id == meeting_id))
     body = (select(MeetingItem.case_id, Case.code, Case.title, Grid.name.label("grid"),
                    MeetingItem.reasons, MeetingItem.decision, MeetingItem.decided_by,
-                   MeetingItem.rectify_by, CaseEvent.action, CaseEvent.data,
-                   CaseEvent.at.label("event_at"))
+                   MeetingItem.rectify_by, MeetingItem.event_id, MeetingItem.last_event_id)
             .join(Case, Case.id == MeetingItem.case_id).join(Grid, Grid.id == Case.grid_id)
-            .outerjoin(CaseEvent, CaseEvent.id == MeetingItem.event_id)
             .where(MeetingItem.meeting_id == meeting_id).order_by(MeetingItem.id))
+    events = (select(CaseEvent.id, CaseEvent.action, CaseEvent.data, CaseEvent.at)
+              .join(MeetingItem, and_(MeetingItem.case_id == CaseEvent.case_id,
+                                      CaseEvent.id.between(MeetingItem.event_id,
+                                                           MeetingItem.last_event_id)))
+              .where(MeetingItem.meeting_id == meeting_id).order_by(CaseEvent.id))
     with engine.connect() as conn:
         meeting = conn.execute(head).mappings().first()
         if meeting is None:
             return None
         rows = conn.execute(body).mappings().all()
+        written = conn.execute(events).mappings().all()
     items = pd.DataFrame([{
         **{k: r[k] for k in ("case_id", "code", "title", "grid", "decision", "decided_by",
-                             "rectify_by", "action", "event_at")},
+                             "rectify_by")},
+        **_decision(r, written),
         "reasons": [x for x in r["reasons"].split(",") if x],
-        "changes": _changes(r["data"]),
     } for r in rows], columns=["case_id", "code", "title", "grid", "decision", "decided_by",
-                               "rectify_by", "action", "event_at", "reasons", "changes"])
+                               "rectify_by", "action", "event_at", "changes", "reasons"])
     return {"meeting": dict(meeting), "items": items}
 
 
-def _changes(data: str | None) -> dict:
-    changed = json.loads(data) if data else {}
-    changed.pop("status", None) if isinstance(changed, dict) else None
-    return changed if isinstance(changed, dict) else {}
+def _decision(item, events) -> dict:
+    """The actions (joined by "+"), time and merged field changes of an item's case events."""
+    mine = [e for e in events if item["event_id"] is not None
+            and item["event_id"] <= e["id"] <= (item["last_event_id"] or item["event_id"])]
+    if not mine:
+        return {"action": None, "event_at": None, "changes": {}}
+    changes: dict = {}
+    for e in mine:
+        data = json.loads(e["data"]) if e["data"] else {}
+        for name, change in (data.items() if isinstance(data, dict) else ()):
+            if name != "status":
+                changes[name] = [changes.get(name, change)[0], change[1]] if isinstance(
+                    change, list) and len(change) == 2 else change
+    return {"action": "+".join(e["action"] for e in mine), "event_at": mine[-1]["at"],
+            "changes": changes}
 
 
 class Rectification(StrEnum):

@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("reasons", sa.String(128), nullable=False),
         sa.Column("decision", sa.Text(), nullable=True),
         sa.Column("event_id", sa.Integer(), sa.ForeignKey("case_events.id"), nullable=True),
+        sa.Column("last_event_id", sa.Integer(), nullable=True),
         sa.Column("rectify_by", sa.Date(), nullable=True),
         sa.Column("decided_by", sa.String(64), nullable=True),
         sa.UniqueConstraint("meeting_id", "case_id"),

@@ -33,7 +33,7 @@ def _consultation_world(world):
                                    events=(("reopen", {}), ("reopen", {}))),
         "reopened_once": add_case(world, "C5", deadline=AS_OF + 9 * D, events=(("reopen", {}),)),
         "extended_twice": add_case(world, "C6", deadline=AS_OF + 9 * D,
-                                   events=(("assign", EXT), ("decide", EXT))),
+                                   events=(("assign", EXT), ("extend", EXT))),
         "decided_no_deadline": add_case(world, "C7", deadline=AS_OF + 9 * D,
                                         events=(("decide", {"leader": [None, "王"]}),
                                                 ("assign", EXT))),
@@ -84,23 +84,31 @@ def test_decision_is_a_case_event_and_the_item_in_one_transaction(world):
     ids = _consultation_world(world)
     engine = get_engine(world.url)
     meeting_id = _start(world)
-    event_id = meetings.record_decision(
+    written = meetings.record_decision(
         engine, scope=ALL, meeting_id=meeting_id, case_id=ids["escalated"], version=1,
         actor="记录员", comment="由副镇长包案，月底前办结", leader="钱副镇长",
         deadline=AS_OF + 10 * D, today=AS_OF)
     with session_scope(engine) as s:
         case = s.get(Case, ids["escalated"])
-        event = s.get(CaseEvent, event_id)
+        decide, extend = (s.get(CaseEvent, i) for i in written)
         item = s.scalar(select(MeetingItem).where(MeetingItem.case_id == ids["escalated"]))
     assert (case.status, case.leader, case.deadline) == ("handling", "钱副镇长", AS_OF + 10 * D)
-    assert (event.action, event.from_status, event.to_status) == ("decide", "consultation",
-                                                                  "handling")
-    assert json.loads(event.data)["leader"] == [None, "钱副镇长"]
-    assert item.event_id == event_id
+    assert (decide.action, decide.from_status, decide.to_status) == ("decide", "consultation",
+                                                                     "handling")
+    assert json.loads(decide.data)["leader"] == [None, "钱副镇长"]
+    # the new deadline is its own event: the one the extension rate counts
+    assert (extend.action, json.loads(extend.data)) == (
+        "extend", {"deadline": ["2026-11-25", "2026-11-30"]})
+    assert (item.event_id, item.last_event_id) == tuple(written)
     assert item.decision == "由副镇长包案，月底前办结"
+    minutes = meetings.meeting_minutes(engine, scope=ALL, meeting_id=meeting_id)["items"]
+    row = minutes[minutes["case_id"] == ids["escalated"]].iloc[0]
+    assert row["action"] == "decide+extend"
+    assert row["changes"] == {"leader": [None, "钱副镇长"],
+                              "deadline": ["2026-11-25", "2026-11-30"]}
     with pytest.raises(RuleError):  # decided once per meeting
         meetings.record_decision(engine, scope=ALL, meeting_id=meeting_id,
-                                 case_id=ids["escalated"], version=2, actor="记录员",
+                                 case_id=ids["escalated"], version=3, actor="记录员",
                                  leader="孙", today=AS_OF)
 
 
