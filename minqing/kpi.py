@@ -58,6 +58,7 @@ from minqing.models import (
     Case,
     CaseEvent,
     DiaryEntry,
+    DiaryReview,
     Grid,
     Household,
     ServiceGroup,
@@ -192,6 +193,10 @@ def _had(tag: str) -> Callable[[Period], ColumnElement[bool]]:
     return where
 
 
+def _passed_review(period: Period) -> ColumnElement[bool]:
+    return DiaryEntry.id.in_(select(DiaryReview.entry_id).where(DiaryReview.outcome == "passed"))
+
+
 def _visited(period: Period) -> ColumnElement[bool]:
     entries = select(DiaryEntry.household_id).where(period.covers(DiaryEntry.entry_date),
                                                     DiaryEntry.household_id.is_not(None))
@@ -221,6 +226,7 @@ MEASURES: dict[str, Measure] = {
                                column=lambda: DiaryEntry.people_received),
     "opinions_taken": Measure(E, lambda: DiaryEntry.entry_date, total="sum",
                               column=lambda: DiaryEntry.opinions_taken),
+    "entries_passed": Measure(E, lambda: DiaryEntry.entry_date, _passed_review),
     # cases, on the day they were opened or closed
     "cases_opened": Measure(C, lambda: Case.opened_on),
     "cases_closed": Measure(C, lambda: Case.closed_on, lambda p: _closed()),
@@ -230,6 +236,7 @@ MEASURES: dict[str, Measure] = {
     "cases_due": Measure(C, _falls_due, _due),
     "due_closed": Measure(C, _falls_due, _due_and(_closed)),
     "due_on_time": Measure(C, _falls_due, _due_and(_closed_on_time)),
+    "due_late": Measure(C, _falls_due, _due_and(lambda: not_(_closed_on_time()))),
     "due_extended": Measure(C, _falls_due, _had("extension")),
     "due_reworked": Measure(C, _falls_due, _had("rework")),
     "due_with_feedback": Measure(C, _falls_due, _due_and(lambda: Case.satisfaction.is_not(None))),
@@ -264,6 +271,8 @@ KPIS: dict[str, Kpi] = {k.key: k for k in (
     Kpi("satisfaction_rate", "due_satisfied", "due_with_feedback"),
     Kpi("visit_coverage", "households_visited", "households"),
     Kpi("silent_grids", "silent_grids"),
+    Kpi("late_cases", "due_late"),
+    Kpi("reviews_passed", "entries_passed"),
 )}
 """Every KPI, in the order pages list them."""
 

@@ -201,3 +201,16 @@ STRINGS: dict[str, tuple[str, str]] = {
                                     "Case {case_id} was not unfinished at the end of {quarter}, or is outside your jurisdiction."),
     "verify.error.already": ("该事项本季度已由{verifier}核查。", "This item was already checked this quarter by {verifier}."),
 }
+
+STRINGS.update({
+    # the two KPIs the scoring needed (declared in minqing.kpi)
+    "kpi.late_cases": ("未按期办结", "Not closed on time"),
+    "kpi.late_cases.help": (
+        "应结案事项中未在期限当天或之前销号的件数（逾期销号或仍未销号）。",
+        "Cases due in the period that were not closed on or before their deadline (closed late "
+        "or still open)."),
+    "kpi.reviews_passed": ("审阅通过日记", "Entries passed review"),
+    "kpi.reviews_passed.help": (
+        "期间内记下、经片长周查审阅通过的日记条目数。",
+        "Diary entries written in the period that passed the area head's weekly review."),
+})
