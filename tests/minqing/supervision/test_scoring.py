@@ -46,7 +46,8 @@ def test_explanation_sums_to_the_score(kw):
         assert math.isclose(items["points"].sum(), row["score"], abs_tol=1e-9)
     k1 = table[table["name"] == "干部K1"].iloc[0]
     items = scoring.explain(k1).set_index("item")
-    assert items.loc["on_time", "points"] == 15.0 and items.loc["late", "points"] == -2.0
+    assert items.loc["on_time", "points"] == 15.0
+    assert items.loc["late", "points"] == -2.0
 
 
 def test_configured_weights_stars_and_publication(kw):
@@ -63,5 +64,6 @@ def test_configured_weights_stars_and_publication(kw):
     assert scoring.published(engine, scope=ALL, year=2026) is None
     assert scoring.publish(engine, scope=ALL, year=2026, today=TODAY) == 3
     frozen, weights = scoring.published(engine, scope=ALL, year=2026)
-    assert weights.entries == 10 and frozen["name"].tolist() == ["干部K1", "干部K2", "干部K3"]
+    assert weights.entries == 10
+    assert frozen["name"].tolist() == ["干部K1", "干部K2", "干部K3"]
     assert math.isclose(scoring.explain(frozen.iloc[0], weights=weights)["points"].sum(), 30.0)
