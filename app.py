@@ -74,6 +74,10 @@ def run() -> None:
                     icon=":material/event_repeat:", url_path="followup"),
             st.Page("app_pages/verification.py", title=ui.t("nav.verification"),
                     icon=":material/fact_check:", url_path="verification"),
+            st.Page("app_pages/scoring.py", title=ui.t("nav.scoring"),
+                    icon=":material/military_tech:", url_path="scoring"),
+            st.Page("app_pages/kpis.py", title=ui.t("nav.kpis"), icon=":material/monitoring:",
+                    url_path="kpis"),
         ],
     }
     st.navigation(pages).run()

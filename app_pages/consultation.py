@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 from minqing.supervision import meetings
 from ui.meetings import agenda_section, meeting_view, past_section
+from ui.supervision import town_filter
 
 KIND = meetings.Kind.CONSULTATION.value
 
@@ -25,7 +26,7 @@ def page() -> None:
         st.info(ui.t("sv.pick_town"))
     else:
         table = meetings.agenda(ui.engine(), scope=ui.current_scope(), kind=KIND, town_id=town_id)
-        agenda_section(KIND, table, town_id=town_id, area_id=None)
+        agenda_section(KIND, table, town_id=town_id, area_id=None, filters=[town_filter()])
     past_section(KIND, town_id=town_id)
 
 

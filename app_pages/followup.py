@@ -9,15 +9,15 @@ import streamlit as st
 import ui
 from minqing.supervision import meetings
 from ui.meetings import agenda_section, meeting_view, past_section
-from ui.supervision import area_picker, show_table
+from ui.supervision import area_picker, export_button, show_table
 
 KIND = meetings.Kind.FOLLOW_UP.value
 
 
-def _rectifications(area_id: int) -> None:
+def _rectifications(area_id: int, area_name: str) -> None:
     st.subheader(ui.t("meeting.rectifications"))
     table = meetings.rectifications(ui.engine(), scope=ui.current_scope(), area_id=area_id)
-    show_table(pd.DataFrame({
+    shown = pd.DataFrame({
         ui.t("sv.col.link"): [f"./case?case={i}#{c}" for i, c in
                               zip(table["case_id"], table["code"], strict=True)],
         ui.t("sv.col.title"): table["title"],
@@ -26,7 +26,10 @@ def _rectifications(area_id: int) -> None:
         ui.t("meeting.col.rectify_by"): table["rectify_by"],
         ui.t("verify.col.closed_on"): table["closed_on"],
         ui.t("meeting.col.state"): [ui.t(f"rectify.{s}") for s in table["state"]],
-    }))
+    })
+    show_table(shown)
+    export_button(shown, title=ui.t("meeting.rectifications"), file="rectifications",
+                  filters=[(ui.t("sv.area"), area_name)])
 
 
 def page() -> None:
@@ -41,8 +44,9 @@ def page() -> None:
     if area is None:
         return
     table = meetings.agenda(ui.engine(), scope=ui.current_scope(), kind=KIND, area_id=area[0])
-    agenda_section(KIND, table, town_id=None, area_id=area[0])
-    _rectifications(area[0])
+    agenda_section(KIND, table, town_id=None, area_id=area[0],
+                   filters=[(ui.t("sv.area"), area[1])])
+    _rectifications(area[0], area[1])
     past_section(KIND, town_id=ui.current_town())
 
 

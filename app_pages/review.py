@@ -11,7 +11,7 @@ from minqing.errors import DomainError
 from minqing.supervision import reviews
 from ui.casework import flash, show_refusal
 from ui.safe import md
-from ui.supervision import actor_input, area_picker, remember_actor, show_table
+from ui.supervision import actor_input, area_picker, export_button, remember_actor, show_table
 
 FLASH = "_review_flash"
 
@@ -54,7 +54,7 @@ def _review_form(queue: pd.DataFrame, head: str) -> None:
     st.rerun()
 
 
-def _behind(area_id: int) -> None:
+def _behind(area_id: int, area_name: str) -> None:
     st.subheader(ui.t("review.behind"))
     silent = ui.query_int("silent") or reviews.SILENT_DAYS
     c1, c2 = st.columns([1, 1])
@@ -69,7 +69,7 @@ def _behind(area_id: int) -> None:
                                   silent_days=int(days))
     if only:
         table = table[table["behind"]]
-    show_table(pd.DataFrame({
+    shown = pd.DataFrame({
         ui.t("sv.col.cadre"): table["cadre"],
         ui.t("review.col.last_entry"): table["last_entry"],
         ui.t("review.col.days_since"): table["days_since"],
@@ -79,7 +79,12 @@ def _behind(area_id: int) -> None:
         ui.t("review.col.reasons"): [ui.t("minutes.sep").join(ui.t(f"review.reason.{r}")
                                                               for r in rs)
                                      for rs in table["reasons"]],
-    }))
+    })
+    show_table(shown)
+    export_button(shown, title=ui.t("review.behind"), file="cadres-behind",
+                  filters=[(ui.t("sv.area"), area_name), (ui.t("review.silent_days"), days),
+                           (ui.t("review.only_behind"), ui.t("case.value.yes" if only
+                                                             else "case.value.no"))])
 
 
 def page() -> None:
@@ -89,19 +94,22 @@ def page() -> None:
     area = area_picker()
     if area is None:
         return
-    area_id, _, head = area
+    area_id, area_name, head = area
     flash(FLASH)
     queue = reviews.review_queue(ui.engine(), scope=ui.current_scope(), area_id=area_id)
     st.subheader(ui.t("review.queue", n=len(queue)))
     if queue.empty:
         st.info(ui.t("review.queue_empty"))
     else:
-        show_table(_entries(queue, {ui.t("sv.col.kind"): [ui.t(f"kind.{k}") for k in queue["kind"]]}))
+        shown = _entries(queue, {ui.t("sv.col.kind"): [ui.t(f"kind.{k}") for k in queue["kind"]]})
+        show_table(shown)
+        export_button(shown, title=ui.t("review.queue", n=len(queue)), file="review-queue",
+                      filters=[(ui.t("sv.area"), area_name)])
         _review_form(queue, head)
     back = reviews.returned_entries(ui.engine(), scope=ui.current_scope(), area_id=area_id)
     st.subheader(ui.t("review.returned", n=len(back)))
     show_table(_entries(back, {ui.t("review.request"): back["request"]}))
-    _behind(area_id)
+    _behind(area_id, area_name)
 
 
 page()

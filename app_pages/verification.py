@@ -10,7 +10,14 @@ import ui
 from minqing.errors import DomainError
 from minqing.supervision import verification as v
 from ui.casework import flash, show_refusal
-from ui.supervision import actor_input, case_table, remember_actor, show_table
+from ui.supervision import (
+    actor_input,
+    case_table,
+    export_button,
+    remember_actor,
+    show_table,
+    town_filter,
+)
 
 FLASH = "_verify_flash"
 
@@ -69,22 +76,31 @@ def page() -> None:
     scope = ui.current_scope()
     share = v.share_by_town(ui.engine(), scope=scope, quarter=quarter)
     st.subheader(ui.t("verify.by_town"))
-    show_table(pd.DataFrame({
+    by_town = pd.DataFrame({
         ui.t("sv.col.town"): share["town"], ui.t("verify.col.unfinished"): share["unfinished"],
         ui.t("verify.col.checked"): share["checked"], ui.t("verify.col.verified"): share["verified"],
         ui.t("verify.col.share"): (share["share"] * 100).round(1),
-    }))
+    })
+    show_table(by_town)
+    export_button(by_town, title=ui.t("verify.by_town"), file=f"verification-{quarter}-towns",
+                  filters=[(ui.t("verify.quarter"), quarter), town_filter()])
     items = v.unfinished_items(ui.engine(), scope=scope, quarter=quarter)
     st.subheader(ui.t("verify.items", n=len(items)))
-    if st.toggle(ui.t("verify.only_pending"), value=False):
+    only = st.toggle(ui.t("verify.only_pending"), value=False)
+    if only:
         items = items[items["verified"].isna()]
-    show_table(case_table(items, {
+    shown = case_table(items, {
         ui.t("sv.col.town"): items["town"],
         ui.t("verify.col.closed_on"): items["closed_on"],
         ui.t("verify.col.result"): [_result(x) for x in items["verified"]],
         ui.t("verify.col.verifier"): items["verifier"].fillna(""),
         ui.t("verify.col.note"): items["note"].fillna(""),
-    }))
+    })
+    show_table(shown)
+    export_button(shown, title=ui.t("verify.items", n=len(items)), file=f"verification-{quarter}",
+                  filters=[(ui.t("verify.quarter"), quarter), town_filter(),
+                           (ui.t("verify.only_pending"),
+                            ui.t("case.value.yes" if only else "case.value.no"))])
     _form(items, quarter)
 
 

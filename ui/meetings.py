@@ -19,7 +19,15 @@ from minqing.supervision.minutes import decision_text, minutes_html
 from minqing.vocab import Track
 from ui.casework import flash, show_refusal
 from ui.safe import md
-from ui.supervision import actor_input, case_table, reasons_text, remember_actor, show_table
+from ui.supervision import (
+    actor_input,
+    case_table,
+    export_button,
+    reasons_text,
+    remember_actor,
+    show_table,
+    town_filter,
+)
 
 FLASH = "_meeting_flash"
 
@@ -35,13 +43,16 @@ def agenda_frame(agenda: pd.DataFrame) -> pd.DataFrame:
 
 
 def agenda_section(kind: str, agenda: pd.DataFrame, *, town_id: int | None,
-                   area_id: int | None) -> None:
-    """The agenda table and the form that starts the meeting with it."""
+                   area_id: int | None, filters: list[tuple[str, object]]) -> None:
+    """The agenda table (and its export) and the form that starts the meeting with it."""
     st.subheader(ui.t("meeting.agenda", n=len(agenda)))
     if agenda.empty:
         st.info(ui.t("meeting.agenda_empty"))
         return
-    show_table(agenda_frame(agenda))
+    shown = agenda_frame(agenda)
+    show_table(shown)
+    export_button(shown, title=ui.t("meeting.agenda", n=len(agenda)), file=f"agenda-{kind}",
+                  filters=[*filters, (ui.t("sv.col.date"), today().isoformat())])
     with st.form(f"start_{kind}", border=True):
         c1, c2 = st.columns([1, 2])
         held_on = c1.date_input(ui.t("meeting.field.held_on"), value=today(), max_value=today(),
@@ -83,6 +94,8 @@ def past_section(kind: str, *, town_id: int | None) -> None:
         return
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
         ui.t("meeting.open_link"): st.column_config.LinkColumn(display_text=r"#(.+)$")})
+    export_button(shown, title=ui.t("meeting.past"), file=f"meetings-{kind}",
+                  filters=[town_filter()])
 
 
 def minutes_frame(items: pd.DataFrame) -> pd.DataFrame:
@@ -118,7 +131,13 @@ def meeting_view(kind: str, meeting_id: int) -> None:
     flash(FLASH)
     _decision_form(kind, meeting_id, minutes["items"])
     st.subheader(ui.t("meeting.minutes"))
-    show_table(minutes_frame(minutes["items"]))
+    shown = minutes_frame(minutes["items"])
+    show_table(shown)
+    export_button(shown, title=ui.t(f"minutes.title.{kind}"), file=f"minutes-{meeting_id}",
+                  filters=[(ui.t("sv.area") if m["area"] else ui.t("app.town"), place),
+                           (ui.t("meeting.field.held_on"), m["held_on"].isoformat()),
+                           (ui.t("meeting.field.chair"), m["chair"]),
+                           (ui.t("meeting.field.attendees"), m["attendees"])])
     page = minutes_html(minutes, lang=ui.lang())
     st.download_button(ui.t("meeting.minutes_download"), data=page, mime="text/html",
                        file_name=f"minutes-{kind}-{m['held_on']}-{meeting_id}.html",

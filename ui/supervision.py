@@ -72,3 +72,37 @@ def show_table(shown: pd.DataFrame, *, key: str | None = None) -> None:
     if ui.t("sv.col.link") in shown:
         config[ui.t("sv.col.link")] = st.column_config.LinkColumn(display_text=r"#(.+)$")
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key)
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _plain_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """Link columns ("./case?case=1#MQ..." ) exported as the text they display."""
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if values.dtype == object and len(values) and values.map(
+                lambda v: isinstance(v, str) and v[:1] in "./?" and "#" in v).all():
+            out[col] = values.map(lambda v: v.split("#", 1)[1])
+    return out
+
+
+def export_button(shown: pd.DataFrame, *, title: str, file: str,
+                  filters: list[tuple[str, object]] = (), key: str | None = None) -> None:
+    """Excel export of a table exactly as shown (translated headers), with the on-screen filters
+    stated in a header row; built only when clicked."""
+    from minqing.xlsx import Sheet, workbook_bytes
+
+    stated = [(label, "" if value is None else str(value)) for label, value in filters]
+    sheet = Sheet(title=title, frame=_plain_links(shown), filters=stated)
+    st.download_button(ui.t("sv.export"), data=lambda: workbook_bytes([sheet]),
+                       file_name=f"{file}.xlsx", mime=_XLSX, icon=":material/download:",
+                       key=key or f"xlsx_{file}", on_click="ignore")
+
+
+def town_filter() -> tuple[str, str]:
+    """The town picker's choice as a filter line for exports."""
+    names = dict(ui.towns(ui.engine(), ui.version()))
+    town = ui.current_town()
+    return ui.t("app.town"), names.get(town, ui.t("app.all_towns"))

@@ -104,7 +104,7 @@ def build(
     with engine.connect() as conn:
         if has_district(conn) and not replace:  # fail before any work
             raise exists
-    bar = tqdm(total=10, desc="示例数据 demo", file=sys.stderr, disable=not progress, unit="step")
+    bar = tqdm(total=11, desc="示例数据 demo", file=sys.stderr, disable=not progress, unit="step")
     step = _stepper(bar)
     was_enabled = gc.isenabled()
     gc.disable()  # millions of small objects: the cyclic collector would rescan them every batch
@@ -121,6 +121,8 @@ def build(
             write(conn, **data)
             step("indexes")
             finish(conn)
+        step("scores")
+        supervision.publish_last_year(url, as_of)
         step("done")
     finally:
         bar.close()

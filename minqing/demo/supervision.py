@@ -1,7 +1,8 @@
 """A year of supervision history for the demo district (四查, 会诊, 复诊), so no page opens empty.
 
-* weekly diary reviews by each area's head: nearly every entry older than a week is reviewed
-  within a week (lagging towns less), a few sent back and passed days later;
+* weekly diary reviews by each area's head since the start of last year (so last year's scoring
+  has them): nearly every entry is reviewed within a week (lagging towns less), a few sent back
+  and passed days later;
 * weekly consultations: the cases a town decided on in a week (the ``assign`` events the case
   histories already hold) become that week's meeting, its items linked to those events;
 * monthly follow-ups per area: cases late on the 25th get a criticism and a rectification
@@ -10,7 +11,8 @@
   one still in progress).
 
 Drawn from its own seeded generator, so the rest of the district is the same with or without it.
-Year-end scores are computed from these records by :mod:`minqing.supervision.scoring`.
+Last year's scores are published from these records by :func:`publish_last_year` once the
+district is written (they are computed by :mod:`minqing.supervision.scoring`, from the KPIs).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def make_history(d: Diary, grids: GridPlan, c: Cases, as_of: dt.date, area_heads
 def _reviews(h: History, d: Diary, grids: GridPlan, as_of: dt.date, heads: list[str],
              lagging: np.ndarray, rng) -> None:
     today = np.datetime64(as_of, "D")
-    idx = np.flatnonzero(d.date > today - YEAR)
+    idx = np.flatnonzero(d.date >= np.datetime64(dt.date(as_of.year - 1, 1, 1), "D"))
     delay = rng.integers(1, 8, len(idx))
     lag = lagging[d.grid[idx]]
     delay = np.where(lag & (rng.random(len(idx)) < 0.35), delay + rng.integers(7, 30, len(idx)),
@@ -209,3 +211,17 @@ def _verifications(h: History, d: Diary, grids: GridPlan, c: Cases, as_of: dt.da
             h.verifications.append((i + 1, int(town[i]) + 1, int(grid[i]) + 1, quarter, ok, who,
                                     note, dt.datetime.combine(at, dt.time(10))))
         start = dt.date(end.year, 3 * ((end.month - 1) // 3) + 1, 1)
+
+
+def publish_last_year(url: str, as_of: dt.date) -> int:
+    """Store last year's criteria (the defaults) and publish its ranking, as a district would
+    have done in January; returns the cadres ranked."""
+    from minqing.scope import Scope
+    from minqing.store import get_engine
+    from minqing.supervision import scoring
+
+    engine = get_engine(url)
+    year = as_of.year - 1
+    scoring.save_weights(engine, year=year, weights=scoring.Weights(), actor="区委督查室",
+                         at=dt.datetime(as_of.year, 1, 5, 9))
+    return scoring.publish(engine, scope=Scope.district(), year=year, today=as_of)

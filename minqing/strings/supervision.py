@@ -214,3 +214,61 @@ STRINGS.update({
         "期间内记下、经片长周查审阅通过的日记条目数。",
         "Diary entries written in the period that passed the area head's weekly review."),
 })
+
+STRINGS.update({
+    "kpis.title": ("考核指标", "KPIs"),
+    "kpis.caption": (
+        "按镇街、片区、网格或干部统计的考核指标（网格化管理评价口径）；每个指标的定义见表头提示和下方说明。"
+        "地址栏即本视图的链接，可直接发送。",
+        "KPIs by town, area, grid or cadre as grid-management evaluations use them; each "
+        "definition is in the column's help and below. The address is this view's link."),
+    "kpis.level": ("统计层级", "Group by"),
+    "kpis.level.town": ("镇街", "Town"),
+    "kpis.level.area": ("片区", "Area"),
+    "kpis.level.grid": ("网格", "Grid"),
+    "kpis.level.cadre": ("干部", "Cadre"),
+    "kpis.table": ("指标表（{n} 行）", "KPI table ({n} rows)"),
+    "kpis.definitions": ("指标定义", "Definitions"),
+    "kpis.kpi": ("指标", "KPI"),
+    "kpis.definition": ("定义", "Definition"),
+    "kpis.trend": ("月度趋势", "Monthly trend"),
+    "kpis.month": ("月份", "Month"),
+    "kpis.months": ("月数", "Months"),
+    # year-end scoring
+    "score.title": ("年终评比", "Year-end scoring"),
+    "score.caption": (
+        "按评分标准对干部民情日记评分排名：每项得分 = 指标值 × 权重（比率按百分点计），各项相加即总分；"
+        "前若干名评为“服务之星”。",
+        "Cadres' diaries scored and ranked: each item's points are its KPI value times its "
+        "weight (rates in percentage points) and they add up to the score; the top ones are "
+        "service stars."),
+    "score.year": ("年度", "Year"),
+    "score.criteria": ("评分标准", "Scoring criteria"),
+    "score.stars": ("服务之星名额", "Service stars"),
+    "score.save": ("保存评分标准", "Save the criteria"),
+    "score.saved": ("已保存 {year} 年评分标准。", "Criteria for {year} saved."),
+    "score.publish": ("发布 {year} 年评比结果", "Publish the {year} ranking"),
+    "score.published": ("{year} 年评比结果已发布（按发布时的标准计分，不再变动）。",
+                        "The {year} ranking is published (scored with the criteria of the time; it no longer changes)."),
+    "score.live": ("{year} 年评比结果按当前数据实时计算，尚未发布。",
+                   "The {year} ranking is computed live from the data and not yet published."),
+    "score.ranking": ("排名（{n} 人）", "Ranking ({n} cadres)"),
+    "score.rank": ("名次", "Rank"),
+    "score.star": ("服务之星", "Service star"),
+    "score.score": ("总分", "Score"),
+    "score.explain": ("得分说明", "How the score is made"),
+    "score.pick": ("选择干部", "Cadre"),
+    "score.item": ("评分项目", "Item"),
+    "score.value": ("指标值", "Value"),
+    "score.weight": ("权重", "Weight"),
+    "score.points": ("得分", "Points"),
+    "score.total": ("合计", "Total"),
+    "score.item.entries": ("民情日记条目", "Diary entries"),
+    "score.item.solved": ("解决问题", "Problems solved"),
+    "score.item.on_time": ("按期办结率（百分点）", "On-time closure (points per %)"),
+    "score.item.satisfaction": ("满意率（百分点）", "Satisfaction (points per %)"),
+    "score.item.reviews": ("审阅通过日记", "Entries passed review"),
+    "score.item.late": ("未按期办结（扣分）", "Not closed on time (penalty)"),
+    "score.error.penalty": ("未按期办结的权重应为负数或零（扣分项）。", "The weight for cases not closed on time must be negative or zero (a penalty)."),
+    "score.error.stars": ("服务之星名额应在 0 到 1000 之间。", "Service stars must be between 0 and 1000."),
+})

@@ -76,7 +76,8 @@ def weights_for(engine: Engine, *, year: int) -> Weights:
     return Weights(**{k: float(v) for k, v in stored.items() if k in ITEMS}, stars=row.stars)
 
 
-def save_weights(engine: Engine, *, year: int, weights: Weights, actor: str) -> None:
+def save_weights(engine: Engine, *, year: int, weights: Weights, actor: str,
+                 at: dt.datetime | None = None) -> None:
     """Store the year's criteria (who set them, when). The late-case weight must not reward."""
     actor = (actor or "").strip()
     if not actor:
@@ -91,7 +92,7 @@ def save_weights(engine: Engine, *, year: int, weights: Weights, actor: str) -> 
         rule.weights = json.dumps(values)
         rule.stars = int(weights.stars)
         rule.updated_by = actor[:64]
-        rule.updated_at = now()
+        rule.updated_at = at or now()
         s.merge(rule)
 
 

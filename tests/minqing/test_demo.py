@@ -362,7 +362,13 @@ def test_supervision_history_is_consistent(demo_db_url):
         checks = conn.execute(select(m.Verification.quarter, m.Case.opened_on, m.Case.closed_on)
                               .join(m.Case, m.Case.id == m.Verification.case_id)).all()
     assert checks
+    from minqing.scope import Scope
+    from minqing.supervision import scoring
     from minqing.supervision.verification import quarter_end
+
+    ranking, weights = scoring.published(engine, scope=Scope.district(), year=AS_OF.year - 1)
+    assert ranking["rank"].tolist() == list(range(1, len(ranking) + 1))
+    assert int(ranking["star"].sum()) == weights.stars == 10
 
     assert all(opened <= quarter_end(q) and (closed is None or closed > quarter_end(q))
                for q, opened, closed in checks)
