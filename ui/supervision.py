@@ -10,6 +10,7 @@ import streamlit as st
 
 import ui
 from minqing.supervision.reviews import area_choices
+from minqing.xlsx import Sheet, workbook_bytes
 from ui.casework import case_link
 
 ACTOR = "_actor"
@@ -82,20 +83,24 @@ def _plain_links(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         values = out[col]
-        if values.dtype == object and len(values) and values.map(
+        if len(values) and values.map(
                 lambda v: isinstance(v, str) and v[:1] in "./?" and "#" in v).all():
             out[col] = values.map(lambda v: v.split("#", 1)[1])
     return out
 
 
+def export_sheet(shown: pd.DataFrame, *, title: str,
+                 filters: list[tuple[str, object]] = ()) -> Sheet:
+    """A table exactly as shown (translated headers, links as their text) with the on-screen
+    filters stated above it."""
+    stated = [(label, "" if value is None else str(value)) for label, value in filters]
+    return Sheet(title=title, frame=_plain_links(shown), filters=stated)
+
+
 def export_button(shown: pd.DataFrame, *, title: str, file: str,
                   filters: list[tuple[str, object]] = (), key: str | None = None) -> None:
-    """Excel export of a table exactly as shown (translated headers), with the on-screen filters
-    stated in a header row; built only when clicked."""
-    from minqing.xlsx import Sheet, workbook_bytes
-
-    stated = [(label, "" if value is None else str(value)) for label, value in filters]
-    sheet = Sheet(title=title, frame=_plain_links(shown), filters=stated)
+    """Excel export of :func:`export_sheet`; the file is built only when clicked."""
+    sheet = export_sheet(shown, title=title, filters=filters)
     st.download_button(ui.t("sv.export"), data=lambda: workbook_bytes([sheet]),
                        file_name=f"{file}.xlsx", mime=_XLSX, icon=":material/download:",
                        key=key or f"xlsx_{file}", on_click="ignore")

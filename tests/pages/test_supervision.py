@@ -4,6 +4,8 @@ quarterly verification, and their refusals."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
@@ -96,8 +98,15 @@ def test_consultation_agenda_start_decide_and_minutes(url):
     assert f"meeting={meeting_id}" in past
 
 
+def _area_with_queue(url: str) -> str:
+    engine = get_engine(url)
+    sizes = {a[0]: len(reviews.review_queue(engine, scope=ALL, area_id=a[0], today=AS_OF))
+             for a in reviews.area_choices(engine, scope=ALL)}
+    return str(max(sizes, key=sizes.get))
+
+
 def test_review_page_passes_an_entry(url):
-    at = _open("app_pages/review.py")
+    at = _open("app_pages/review.py", area=_area_with_queue(url))
     entry_id = at.selectbox(key="review_entry").value
     at = _click(at, "保存审阅")
     assert any(f"已审阅第 {entry_id} 条" in s.value for s in at.success)
@@ -108,7 +117,7 @@ def test_review_page_passes_an_entry(url):
 
 
 def test_review_send_back_needs_a_request(url):
-    at = _open("app_pages/review.py")
+    at = _open("app_pages/review.py", area=_area_with_queue(url))
     before = _count(url, DiaryReview)
     at.radio[0].set_value("returned")
     at = _click(at, "保存审阅")
@@ -157,3 +166,36 @@ def test_english(url):
     at = _open("app_pages/consultation.py", town="1")
     at = at.radio(key="lang").set_value("en").run()
     assert at.title[0].value == "Township consultation"
+
+
+def test_scoring_published_year_and_explanation(url):
+    at = _open("app_pages/scoring.py", year="2025")
+    assert any("已发布" in s.value for s in at.success)
+    ranking = at.dataframe[0].value
+    assert ranking["名次"].tolist()[:3] == [1, 2, 3]
+    assert (ranking["服务之星"] == "★").sum() == 10
+    total = next(m.value for m in at.markdown if m.value.startswith("合计"))
+    numbers = re.findall(r"-?\d+\.\d+", total.replace("\\", ""))
+    assert len(numbers) == 2
+    assert numbers[0] == numbers[1]  # the items' points add up to the score
+
+
+def test_scoring_live_year_saves_criteria(url):
+    at = _open("app_pages/scoring.py", year=str(AS_OF.year))
+    assert any("实时计算" in i.value for i in at.info)
+    at.number_input[0].set_value(2.0)
+    at.text_input[0].input("督查室")
+    at = _click(at, "保存评分标准")
+    from minqing.supervision import scoring
+
+    assert scoring.weights_for(get_engine(url), year=AS_OF.year).entries == 2.0
+
+
+def test_kpi_page_by_grid_over_a_linked_period(url):
+    at = _open("app_pages/kpis.py", level="grid", since="2026-01-01", until="2026-06-30")
+    table = at.dataframe[0].value
+    assert len(table) == 40  # every grid of the small demo
+    assert "按期办结率" in table.columns
+    assert at.query_params["since"] in ("2026-01-01", ["2026-01-01"])
+    at = _open("app_pages/kpis.py", level="cadre")
+    assert at.dataframe[0].value.columns[0] == "干部"
