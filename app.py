@@ -69,6 +69,20 @@ def run() -> None:
             st.Page("app_pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
                     url_path="household"),
         ],
+        ui.t("nav.section.supervision"): [
+            st.Page("app_pages/review.py", title=ui.t("nav.review"), icon=":material/rate_review:",
+                    url_path="review"),
+            st.Page("app_pages/consultation.py", title=ui.t("nav.consultation"),
+                    icon=":material/groups:", url_path="consultation"),
+            st.Page("app_pages/followup.py", title=ui.t("nav.followup"),
+                    icon=":material/event_repeat:", url_path="followup"),
+            st.Page("app_pages/verification.py", title=ui.t("nav.verification"),
+                    icon=":material/fact_check:", url_path="verification"),
+            st.Page("app_pages/scoring.py", title=ui.t("nav.scoring"),
+                    icon=":material/military_tech:", url_path="scoring"),
+            st.Page("app_pages/kpis.py", title=ui.t("nav.kpis"), icon=":material/monitoring:",
+                    url_path="kpis"),
+        ],
     }
     st.navigation(pages).run()
 

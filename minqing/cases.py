@@ -57,7 +57,7 @@ SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
 _TRACKED_FIELDS = (
     "title", "track", "status", "deadline", "responsible", "department", "letter_no",
     "letter_reply", "explanation", "leader", "green_channel", "is_risk", "satisfaction", "feedback",
-    "result", "closed_on", "household_id",
+    "result", "closed_on", "household_id", "rectify_by",
 )
 
 
@@ -77,6 +77,9 @@ class Action(StrEnum):
     EXPLAIN = "explain"
     REASSIGN = "reassign"
     NOTE = "note"
+    DECIDE = "decide"  # a consultation's decision (会诊决定): leader, track, department
+    EXTEND = "extend"  # a consultation's new deadline (会诊另定期限)
+    RECTIFY = "rectify"  # a follow-up's criticism and rectification deadline (复诊限期整改)
     OPEN = "open"  # the opening event (登记); not available as a move
 
 
@@ -357,6 +360,35 @@ def _reassign(case: Case, *, today: dt.date, comment: str, responsible: str | No
     case.responsible = responsible
 
 
+def _decide(case: Case, *, today: dt.date, comment: str, track: str | None = None,
+            leader: str | None = None, department: str | None = None,
+            promised: dt.date | None = None) -> None:
+    """A consultation's decision: another track, a 包案 leader, the responsible department
+    (liaison track), any of them; the case goes (back) to handling. A new deadline is the
+    separate ``extend`` action, recorded in the same transaction by the meeting."""
+    if track and track != case.track:
+        _change_track(case, today=today, comment=comment, track=track, promised=promised,
+                      department=department or case.department)
+    if (department or "").strip() and department.strip() != case.department:
+        if case.track != Track.LIAISON.value:
+            raise RuleError("case.error.not_liaison", field="department")
+        case.department = _text(department, "department")
+    if (leader or "").strip():
+        case.leader = _text(leader, "leader")
+
+
+def _extend(case: Case, *, today: dt.date, comment: str, deadline: dt.date | None = None) -> None:
+    """A new deadline set by a consultation."""
+    case.deadline = _future_date(deadline, "deadline", today)
+
+
+def _rectify(case: Case, *, today: dt.date, comment: str,
+             rectify_by: dt.date | None = None) -> None:
+    """A follow-up's rectification deadline (the criticism is the comment). The case's deadline
+    stays as it was, so a late case is still counted late."""
+    case.rectify_by = _future_date(rectify_by, "rectify_by", today)
+
+
 # --- the declaration ------------------------------------------------------------------------------
 
 Widget = Literal["text", "long_text", "date", "select", "choice", "other_track", "flag"]
@@ -398,7 +430,9 @@ class ActionSpec:
     names a comment it requires (``"reason"``, ``"comment"``) or None when it is optional.
     ``requires`` are further rules on the case. ``counts_as`` tags what KPIs count it as
     (``"extension"``: it gave a new, later deadline; ``"rework"``: it sent a finished case back).
-    ``offered`` is False for the opening, which :func:`open_case` records.
+    ``offered`` is False for the opening, which :func:`open_case` records; ``meeting`` is True
+    for the actions a meeting takes (:mod:`minqing.supervision.meetings`), which the case page
+    does not offer.
     """
 
     handler: Handler | None
@@ -409,10 +443,11 @@ class ActionSpec:
     requires: tuple[Condition, ...] = ()
     counts_as: frozenset[str] = field(default_factory=frozenset)
     offered: bool = True
+    meeting: bool = False
 
     def applies(self, case: Mapping[str, object]) -> bool:
         """Whether a form should offer this action for ``case`` (status, track, green_channel)."""
-        return (self.offered and CaseStatus(case["status"]) in self.sources
+        return (self.offered and not self.meeting and CaseStatus(case["status"]) in self.sources
                 and all(rule.holds(case) for rule in self.requires))
 
 
@@ -450,6 +485,14 @@ ACTIONS: dict[str, ActionSpec] = {
                                fields=(Field("explanation", "long_text"),)),
     Action.REASSIGN: ActionSpec(_reassign, OPEN, fields=(Field("responsible"),)),
     Action.NOTE: ActionSpec(_nothing, frozenset(S), comment="comment"),
+    Action.DECIDE: ActionSpec(_decide, frozenset({S.REGISTERED, S.HANDLING, S.CONSULTATION}),
+                              S.HANDLING, meeting=True, fields=(
+        Field("leader"), Field("track", "other_track"), Field("department"))),
+    Action.EXTEND: ActionSpec(_extend, frozenset({S.REGISTERED, S.HANDLING}), meeting=True,
+                              fields=(Field("deadline", "date"),),
+                              counts_as=frozenset({"extension"})),
+    Action.RECTIFY: ActionSpec(_rectify, OPEN, meeting=True, comment="criticism",
+                               fields=(Field("rectify_by", "date"),)),
 }
 """Every case action by name. The opening is declared for its fields; it is not a move."""
 
