@@ -8,7 +8,9 @@ import streamlit as st
 
 import ui
 from minqing.casebook import CaseDetail, case_detail, case_history
+from minqing.cases import coded_fields
 from minqing.clock import today
+from minqing.deadlines import DeadlineState
 from minqing.letter import liaison_letter_html
 from minqing.vocab import Track
 from ui.caseforms import CASE_FLASH, case_action_form
@@ -23,7 +25,7 @@ def _header(d: CaseDetail) -> None:
     st.caption(f"{plain(case['code'])} · {track} · {status}"
                + (f" · **{green}**" if green else ""))
     ui.demo_badge()
-    if d.deadline_state == "overdue":
+    if d.deadline_state == DeadlineState.OVERDUE:
         st.error(deadline_text(d.days_left, d.deadline_state), icon=":material/alarm:")
     if case["green_channel"]:
         st.success(ui.t("case.green_banner", leader=case["leader"] or "—"), icon=":material/bolt:")
@@ -80,7 +82,7 @@ def _value(name: str, value: object) -> str:
         return "—"
     if isinstance(value, bool):
         return ui.t("case.value.yes" if value else "case.value.no")
-    if name in ("track", "status", "satisfaction"):
+    if name in coded_fields():
         return _label(f"{name}.{value}", str(value))
     return str(value)
 

@@ -454,6 +454,15 @@ ACTIONS: dict[str, ActionSpec] = {
 """Every case action by name. The opening is declared for its fields; it is not a move."""
 
 
+
+def coded_fields() -> frozenset[str]:
+    """Case fields stored as vocabulary codes (shown as ``<field>.<code>`` from the catalogue):
+    the status, and every declared field picked from a list."""
+    picked = {spec.name for action in ACTIONS.values() for spec in action.fields
+              if spec.choices or spec.widget == "other_track"}
+    return frozenset({"status", *picked})
+
+
 def declare(name: str, spec: ActionSpec) -> None:
     """Add an action (e.g. a consultation decision) from another module; names are unique and
     fit the event's ``action`` column."""

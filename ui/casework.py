@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from minqing.deadlines import DeadlineState
 from minqing.errors import DomainError
 
 _MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#+-.!|~$"})
@@ -55,17 +56,18 @@ def flash(key: str) -> None:
 
 
 def deadline_text(days_left: int, state: str) -> str:
-    """"3 days left" / "due today" / "overdue by 2 days" / "closed"."""
-    if state == "closed":
+    """"3 days left" / "due today" / "overdue by 2 days" / "closed", as the state says."""
+    if state == DeadlineState.CLOSED:
         return ui.t("deadline_state.closed")
-    if days_left < 0:
+    if state == DeadlineState.OVERDUE:
         return ui.t("deadline.overdue_by", days=-days_left)
     if days_left == 0:
         return ui.t("deadline.due_today")
     return ui.t("deadline.days_left", days=days_left)
 
 
-_STATE_COLOURS = {"overdue": "color: #c62828; font-weight: 600", "due_soon": "color: #ef6c00"}
+_STATE_COLOURS = {DeadlineState.OVERDUE: "color: #c62828; font-weight: 600",
+                  DeadlineState.DUE_SOON: "color: #ef6c00"}
 
 
 def styled_deadlines(shown: pd.DataFrame, states: pd.Series, column: str):
