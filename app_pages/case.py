@@ -15,6 +15,7 @@ from minqing.letter import liaison_letter_html
 from minqing.vocab import Track
 from ui.caseforms import CASE_FLASH, case_action_form
 from ui.casework import deadline_text, flash, green_mark, missing_record
+from ui.notices import calendar_banner
 from ui.safe import md
 
 
@@ -122,6 +123,7 @@ def page() -> None:
         missing_record("case", raw)
         return
     _header(detail)
+    calendar_banner()
     flash(CASE_FLASH)
     left, right = st.columns([3, 2])
     with left:
