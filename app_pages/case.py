@@ -39,7 +39,7 @@ def _header(d: CaseDetail) -> None:
     ]
     for column, (label, value) in zip(st.columns(len(cells)), cells, strict=True):
         column.metric(label, value)
-    st.markdown(f"{ui.t('case.where')}：{md(d.town)} · {md(d.area)}")
+    st.markdown(f"{ui.t('case.where')}{ui.t('punct.colon')}{md(d.town)} · {md(d.area)}")
     links = st.columns([1, 1, 3])
     links[0].page_link("app_pages/grid.py", label=md(d.grid), icon=":material/grid_view:",
                        query_params={"grid": str(case["grid_id"])})
@@ -96,7 +96,7 @@ def _change_text(changes: dict) -> str:
         old, new = change if isinstance(change, list) and len(change) == 2 else (None, change)
         label = _label(f"case.field.{name}", name)
         parts.append(f"{label}: {_value(name, old)} → {_value(name, new)}")
-    return "；".join(parts)
+    return ui.t("punct.clauses").join(parts)
 
 
 def _history(events: list[dict]) -> None:

@@ -162,7 +162,7 @@ def households_table(points: pd.DataFrame) -> None:
     if points.empty:
         st.caption(ui.t("household.none"))
         return
-    tags = [("、".join(ui.t(f"tag.{t}") for t in str(raw or "").split(",") if t)) for raw in
+    tags = [(ui.t("punct.list").join(ui.t(f"tag.{t}") for t in str(raw or "").split(",") if t)) for raw in
             points["tags"]]
     shown = pd.DataFrame({
         ui.t("tbl.household"): [household_url(i, fragment=n) for i, n in
