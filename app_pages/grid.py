@@ -24,6 +24,7 @@ from ui.casework import (
     timeline_table,
 )
 from ui.kpis import metrics, period
+from ui.notices import calendar_banner
 from ui.safe import md
 
 
@@ -117,6 +118,7 @@ def page() -> None:
         _scope_backlog()
         return
     _header(data.profile)
+    calendar_banner()
     _counters(grid_id, today())
     _map_and_people(data)
     diary_saved()

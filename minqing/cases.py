@@ -41,6 +41,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
+from minqing import workcalendar
 from minqing.clock import now
 from minqing.clock import today as clock_today
 from minqing.deadlines import deadline_for
@@ -49,6 +50,7 @@ from minqing.models import Case, CaseEvent, Grid, Household
 from minqing.scope import Scope
 from minqing.store import session_scope
 from minqing.vocab import OPEN_STATUSES, CaseStatus, Track
+from minqing.workcalendar import WorkCalendar
 
 S = CaseStatus
 DISTRICT = Scope.district()  # writes default to the whole district until login brings real scopes
@@ -186,6 +188,12 @@ def _next_letter_number(session: Session, today: dt.date) -> str:
     return letter_number(today.year, max(serials, default=0) + 1)
 
 
+def _calendar(session: Session) -> WorkCalendar:
+    """The working-day calendar kept in the store the session writes to."""
+    bind = session.get_bind()
+    return workcalendar.load(getattr(bind, "engine", bind))
+
+
 # --- history ------------------------------------------------------------------------------------
 
 
@@ -239,7 +247,8 @@ def open_case(session: Session, *, new: NewCase, actor: str, today: dt.date | No
     case = Case(
         code=code, grid_id=grid.id, town_id=grid.town_id, diary_entry_id=new.diary_entry_id,
         household_id=new.household_id, title=title, track=track, status=S.REGISTERED.value,
-        opened_on=today, deadline=deadline_for(track, today, new.promised), responsible=responsible,
+        opened_on=today, deadline=deadline_for(track, today, new.promised, _calendar(session)),
+        responsible=responsible,
         department=_text(new.department, "department") if liaison else None,
         letter_no=(_text(new.letter_no, "letter_no") if (new.letter_no or "").strip()
                    else _next_letter_number(session, today)) if liaison else None,
@@ -314,7 +323,7 @@ def _reopen(case: Case, *, today: dt.date, comment: str, deadline: dt.date | Non
     if deadline is None and case.track == Track.PROMISED.value:
         raise RuleError("case.error.promised_date_required", field="deadline")
     case.deadline = (_future_date(deadline, "deadline", today) if deadline
-                     else deadline_for(case.track, today))
+                     else deadline_for(case.track, today, calendar=_calendar(object_session(case))))
     case.satisfaction = None
     case.feedback = None
     case.closed_on = None
@@ -329,7 +338,7 @@ def _change_track(case: Case, *, today: dt.date, comment: str, track: str | None
         raise RuleError("case.error.same_track", field="track")
     _track_details(track, promised=promised, department=department, opened_on=today)
     case.track = track
-    case.deadline = deadline_for(track, today, promised)
+    case.deadline = deadline_for(track, today, promised, _calendar(object_session(case)))
     if track == Track.LIAISON.value:
         case.department = _text(department, "department")
         case.letter_no = (_text(letter_no, "letter_no") if (letter_no or "").strip()
@@ -495,6 +504,15 @@ ACTIONS: dict[str, ActionSpec] = {
                                fields=(Field("rectify_by", "date"),)),
 }
 """Every case action by name. The opening is declared for its fields; it is not a move."""
+
+
+
+def coded_fields() -> frozenset[str]:
+    """Case fields stored as vocabulary codes (shown as ``<field>.<code>`` from the catalogue):
+    the status, and every declared field picked from a list."""
+    picked = {spec.name for action in ACTIONS.values() for spec in action.fields
+              if spec.choices or spec.widget == "other_track"}
+    return frozenset({"status", *picked})
 
 
 def declare(name: str, spec: ActionSpec) -> None:

@@ -461,3 +461,29 @@ class Score(Base):
     rank: Mapped[int] = mapped_column(Integer)
     star: Mapped[bool] = mapped_column(Boolean, default=False)
     items: Mapped[str] = mapped_column(Text)
+
+
+# --- The working-day calendar (0003_calendar): see minqing.workcalendar ------------------------
+
+
+class CalendarYear(Base):
+    """A year the working-day calendar covers, and where its days came from."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(64))  # "chinesecalendar 1.11.0", a file name, ...
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class CalendarDay(Base):
+    """A public holiday, or a weekend day worked in exchange for one (调休上班), in a covered year.
+
+    Days not listed follow the week: Monday to Friday are working days.
+    """
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "holiday" | "workday"
+    name: Mapped[str] = mapped_column(String(64), default="")  # e.g. 春节

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from minqing import models as m
-from minqing.cases import SATISFACTION
+from minqing.cases import SATISFACTION, case_code, letter_number
 from minqing.deadlines import deadline_for
 from minqing.demo import texts
 from minqing.demo.geography import GridPlan
@@ -163,7 +163,7 @@ def _fixed_fields(c: Cases, d: Diary, grids: GridPlan, cadres: Cadres, town_name
     for i, (opened, track) in enumerate(zip(c.opened.astype(dt.date).tolist(), c.track.tolist(),
                                             strict=True)):
         seq[opened.year] = seq.get(opened.year, 0) + 1
-        c.code.append(f"MQ{opened:%y%m%d}-{seq[opened.year]:06X}")
+        c.code.append(case_code(opened, seq[opened.year]))
         e = int(c.entry[i])
         c.title.append(f"{d.place[e]}{d.title[e]}")
         pool = cadres.paired["town"][int(town[i])]
@@ -174,7 +174,7 @@ def _fixed_fields(c: Cases, d: Diary, grids: GridPlan, cadres: Cadres, town_name
         if track == "liaison":
             letters[opened.year] = letters.get(opened.year, 0) + 1
             c.department.append(texts.DEPARTMENTS[dept[i]])
-            c.letter_no.append(f"联系函〔{opened.year}〕{letters[opened.year]}号")
+            c.letter_no.append(letter_number(opened.year, letters[opened.year]))
         else:
             c.department.append(None)
             c.letter_no.append(None)
