@@ -22,6 +22,7 @@ from minqing.errors import InputError, Label, NotFoundError, RuleError
 from minqing.models import Cadre, Case, DiaryEntry, Grid, Household
 from minqing.scope import Scope
 from minqing.store import session_scope
+from minqing.text import clean
 from minqing.vocab import RecordKind, Source
 
 RISK_LEVELS = (0, 1, 2, 3)  # none, low, medium, high
@@ -71,7 +72,7 @@ def _check_reception_counts(entry: NewEntry) -> None:
 
 def validate_entry(entry: NewEntry, *, today: dt.date) -> NewEntry:
     """The entry with its text stripped, or an :class:`InputError` naming the field at fault."""
-    text = (entry.text or "").strip()
+    text = clean(entry.text)
     if not text:
         raise _field_error("diary.error.required", "text")
     if len(text) > MAX_TEXT:
