@@ -10,6 +10,7 @@ screen, no outside request is made, and the values read exactly as typed.
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -28,6 +29,9 @@ MARK = "ZQX"
 LINE = (f"{MARK} <b>b</b> [Session expired]({OUTSIDE}/l) ![p]({OUTSIDE}/p.png) :red[r] "
         f":material/warning: :smile: :streamlit: a -- b -> c {OUTSIDE}/x www.example.invalid "
         f"m@example.invalid **s** `c` $x$ \u202eevil\u202c")
+#: Spreadsheet formulas a resident's words could start with (formula injection).
+FORMULAS = ('=HYPERLINK("http://example.invalid/x","click")', "+cmd|' /C calc'!A0", "@SUM(A1:A9)",
+            "-2+3")
 #: Long text fields get every payload, one per line (headings, lists, code blocks, tables too).
 BLOCK = "\n".join(f"{MARK}{i} {p}" for i, p in enumerate(PAYLOADS))
 
@@ -76,6 +80,11 @@ def _poison(url: str) -> dict[str, int]:
         case.department, case.letter_no = line, f"{MARK}:red[n]"
         for field in ("letter_reply", "explanation", "result", "feedback"):
             setattr(case, field, block)
+        newest = s.scalars(select(m.DiaryEntry.id).where(m.DiaryEntry.grid_id == case.grid_id)
+                           .order_by(m.DiaryEntry.entry_date.desc(), m.DiaryEntry.id.desc())
+                           .limit(len(FORMULAS))).all()
+        for entry_id, formula in zip(newest, FORMULAS, strict=True):
+            s.execute(update(m.DiaryEntry).where(m.DiaryEntry.id == entry_id).values(text=formula))
     engine.dispose()
     return ids
 
@@ -155,3 +164,33 @@ def test_typed_payload_in_the_diary_form_is_stored_without_bidi(page, poisoned):
     with session_scope(get_engine(url)) as s:
         stored = s.scalar(select(m.DiaryEntry.text).order_by(m.DiaryEntry.id.desc()).limit(1))
     assert stored == strip_bidi(BLOCK).strip()
+
+
+def test_downloads_hold_no_live_formula(page, poisoned):
+    """Streamlit's own table download is off; the project's Excel and CSV keep formulas as text."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    base, ids, _ = poisoned
+    _visit(page, f"{base}/grid?grid={ids['grid']}", "h1")
+    page.get_by_role("tab").nth(2).click()
+    table = page.locator("[data-testid='stDataFrame']:visible").last
+    table.hover()
+    page.wait_for_timeout(300)
+    toolbar = page.locator("[data-testid='stElementToolbar']")
+    assert toolbar.get_by_role("button", name=re.compile("download", re.I)).count() == 0
+    with page.expect_download() as got:
+        page.get_by_role("button", name="导出 CSV").filter(visible=True).last.click()
+    rows = list(csv.reader(io.StringIO(got.value.path().read_text(encoding="utf-8-sig"))))
+    texts = [row[3] for row in rows[1:]]
+    for formula in FORMULAS:
+        assert "'" + formula in texts
+    assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
+    with page.expect_download() as got:
+        page.get_by_role("button", name="导出 Excel").filter(visible=True).last.click()
+    ws = load_workbook(io.BytesIO(got.value.path().read_bytes())).active
+    cells = [c for row in ws.iter_rows() for c in row if c.value in FORMULAS]
+    assert len(cells) == len(FORMULAS)
+    assert all(c.data_type == "s" for c in cells)
