@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from sqlalchemy.exc import DBAPIError
 
 import ui
 from minqing import i18n
 from minqing.registry import has_data
+from minqing.store import transient_kind
 
 ROOT = Path(__file__).resolve().parent
 
@@ -46,6 +48,15 @@ def _town_picker() -> None:
 def run() -> None:
     st.set_page_config(page_title="民情 Minqing", page_icon=str(ROOT / "static" / "favicon.png"), layout="wide")
     _language()
+    try:
+        _run_pages()
+    except DBAPIError as exc:  # a read while the database restarts or stays locked
+        if transient_kind(exc) is None:
+            raise
+        st.error(ui.t("store.page_unavailable"), icon=":material/cloud_off:")
+
+
+def _run_pages() -> None:
     if not has_data(ui.engine()):
         st.title(ui.t("app.title"))
         st.warning(ui.t("app.no_database"))

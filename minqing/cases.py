@@ -48,7 +48,7 @@ from minqing.deadlines import deadline_for
 from minqing.errors import ConflictError, InputError, Label, NotFoundError, RuleError
 from minqing.models import Case, CaseEvent, Grid, Household
 from minqing.scope import Scope
-from minqing.store import session_scope
+from minqing.store import write
 from minqing.vocab import OPEN_STATUSES, CaseStatus, Track
 from minqing.workcalendar import WorkCalendar
 
@@ -597,6 +597,6 @@ def act(engine: Engine, *, case_id: int, version: int, action: str, actor: str,
         comment: str = "", today: dt.date | None = None, scope: Scope = DISTRICT,
         **fields: object) -> Case:
     """:func:`apply` in its own transaction: committed on success, rolled back on any refusal."""
-    with session_scope(engine) as session:
-        return apply(session, case_id=case_id, version=version, action=action, actor=actor,
-                     comment=comment, today=today, scope=scope, **fields)
+    return write(engine, lambda session: apply(
+        session, case_id=case_id, version=version, action=action, actor=actor, comment=comment,
+        today=today, scope=scope, **fields))
