@@ -21,10 +21,10 @@ from ui.casework import (
     households_table,
     missing_record,
     people_tables,
-    plain,
     timeline_table,
 )
 from ui.kpis import metrics, period
+from ui.safe import md
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -52,9 +52,9 @@ def _scope_backlog() -> None:
 
 
 def _header(p: grids.GridProfile) -> None:
-    st.title(plain(p.name))
-    area = ui.t("grid.area_line", area=plain(p.area), head=plain(p.area_head))
-    st.caption(f"{plain(p.code)} · {plain(p.town)} · {area} · {ui.t(f'grid_kind.{p.kind}')}")
+    st.title(md(p.name))
+    area = ui.t("grid.area_line", area=md(p.area), head=md(p.area_head))
+    st.caption(f"{md(p.code)} · {md(p.town)} · {area} · {ui.t(f'grid_kind.{p.kind}')}")
     ui.demo_badge()
     cells = [(ui.t("kpi.households"), p.households), (ui.t("grid.population"), p.population)]
     cells += [(ui.t(f"tag.{tag}"), n) for tag, n in p.special.items()]

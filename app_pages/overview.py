@@ -10,6 +10,7 @@ import streamlit as st
 import ui
 from minqing.clock import today
 from minqing.kpi import KPIS, headline, town_table, trend
+from minqing.links import town_map_url
 from ui.kpis import metrics, period, table_columns
 
 HEADLINE = ("diaries_issued", "diary_entries", "problems_solved", "risks_found", "open_cases",
@@ -56,7 +57,7 @@ def _town_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         ui.t("col.town"): table["name"],
         ui.t("col.kind"): [ui.t(f"town_kind.{kind}") for kind in table["kind"]],
         **values,
-        link: [f"./map?town={town_id}&lang={lang}" for town_id in table["town_id"]],
+        link: [town_map_url(town_id, lang=lang) for town_id in table["town_id"]],
     }), config
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
-from minqing.models import CaseEvent, DatasetInfo, DiaryEntry, Grid, Town
+from minqing.models import CaseEvent, DatasetInfo, DiaryEntry, DiaryReview, Grid, Town
 from minqing.scope import Scope
 
 
@@ -18,8 +18,9 @@ def data_version(engine: Engine) -> str:
         events = conn.scalar(select(func.max(CaseEvent.id))) or 0
         entries = conn.scalar(select(func.max(DiaryEntry.id))) or 0
         grids = conn.scalar(select(func.sum(Grid.version))) or 0
+        reviews = conn.scalar(select(func.max(DiaryReview.id))) or 0  # scores count passed entries
         built = conn.scalar(select(DatasetInfo.value).where(DatasetInfo.key == "built_at")) or ""
-    return f"{built}:{entries}:{events}:{grids}"
+    return f"{built}:{entries}:{events}:{grids}:{reviews}"
 
 
 def dataset_info(engine: Engine) -> dict[str, str]:

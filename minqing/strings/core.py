@@ -178,7 +178,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "risk.2": ("中", "Medium"),
     "risk.3": ("高", "High"),
     # pages: grid, case, household
-    "link.malformed": ("链接参数 {name}={value} 无效，应为数字编号。", "The link's {name}={value} is not valid: it should be a number."),
     "link.show_all_towns": ("切换到全区范围", "Show the whole district"),
     "grid.pick_hint": ("请从一张图上点击网格，或在下面选择一个网格。", "Click a grid on the map, or pick one below."),
     "grid.not_found": ("找不到网格 {value}，或它不在当前所选范围内。", "Grid {value} does not exist or is outside the current selection."),

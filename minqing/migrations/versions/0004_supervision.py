@@ -1,7 +1,7 @@
 """supervision: diary reviews, meetings and their items, verifications, scoring; case rectify_by
 
 Revision ID: 0004_supervision
-Revises: 0002
+Revises: 0005_grid_layers
 Create Date: 2026-11-27
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_supervision"
-down_revision = "0002"
+down_revision = "0005_grid_layers"
 branch_labels = None
 depends_on = None
 
