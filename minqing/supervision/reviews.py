@@ -200,3 +200,14 @@ def unreviewed_by_grid(engine: Engine, *, scope: Scope, today: dt.date | None = 
         rows = conn.execute(stmt).all()
     return pd.Series(dict(rows), dtype=int, name="unreviewed")
 
+
+
+def grid_review_status(engine: Engine, *, scope: Scope, grid_id: int,
+                       today: dt.date | None = None) -> tuple[int, int] | None:
+    """(entries awaiting review by the queue's rule, the grid's area id) for the grid page."""
+    with engine.connect() as conn:
+        area_id = conn.scalar(select(Grid.area_id).where(scope.where(Grid), Grid.id == grid_id))
+    if area_id is None:
+        return None
+    waiting = unreviewed_by_grid(engine, scope=Scope.grid(grid_id), today=today)
+    return int(waiting.get(grid_id, 0)), int(area_id)
