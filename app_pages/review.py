@@ -11,7 +11,14 @@ from minqing.errors import DomainError
 from minqing.supervision import reviews
 from ui.casework import flash, show_refusal
 from ui.safe import md
-from ui.supervision import actor_input, area_picker, export_button, remember_actor, show_table
+from ui.supervision import (
+    actor_input,
+    area_picker,
+    blank,
+    export_button,
+    remember_actor,
+    show_table,
+)
 
 FLASH = "_review_flash"
 
@@ -71,8 +78,8 @@ def _behind(area_id: int, area_name: str) -> None:
         table = table[table["behind"]]
     shown = pd.DataFrame({
         ui.t("sv.col.cadre"): table["cadre"],
-        ui.t("review.col.last_entry"): table["last_entry"],
-        ui.t("review.col.days_since"): table["days_since"],
+        ui.t("review.col.last_entry"): blank(table["last_entry"]),
+        ui.t("review.col.days_since"): blank(table["days_since"]),
         ui.t("review.col.entries_28d"): table["entries_28d"],
         ui.t("review.col.unreviewed_late"): table["unreviewed_late"],
         ui.t("review.col.returned"): table["returned"],

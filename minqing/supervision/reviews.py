@@ -177,7 +177,7 @@ def cadres_behind(engine: Engine, *, scope: Scope, area_id: int, today: dt.date 
         table[col] = pd.to_numeric(table[col], errors="coerce").fillna(0).astype(int)
     last = pd.to_datetime(table["last_entry"])
     table["last_entry"] = last.dt.date
-    table["days_since"] = (pd.Timestamp(today) - last).dt.days
+    table["days_since"] = (pd.Timestamp(today) - last).dt.days.astype("Int64")
     silent = table["days_since"].isna() | (table["days_since"] > silent_days)
     table["reasons"] = [
         [code for code, flag in (("silent", s), ("unreviewed", u > 0), ("returned", r > 0)) if flag]
