@@ -115,7 +115,11 @@ def page() -> None:
         _review_form(queue, head)
     back = reviews.returned_entries(ui.engine(), scope=ui.current_scope(), area_id=area_id)
     st.subheader(ui.t("review.returned", n=len(back)))
-    show_table(_entries(back, {ui.t("review.request"): back["request"]}))
+    returned = _entries(back, {ui.t("review.request"): back["request"]})
+    show_table(returned)
+    if not returned.empty:
+        export_button(returned, title=ui.t("review.returned", n=len(back)), file="review-returned",
+                      filters=[(ui.t("sv.area"), area_name)])
     _behind(area_id, area_name)
 
 
