@@ -9,7 +9,7 @@ import streamlit as st
 import ui
 from minqing.supervision import meetings
 from ui.meetings import agenda_section, meeting_view, past_section
-from ui.supervision import area_picker, export_button, show_table
+from ui.supervision import area_picker, blank, export_button, show_table
 
 KIND = meetings.Kind.FOLLOW_UP.value
 
@@ -24,7 +24,7 @@ def _rectifications(area_id: int, area_name: str) -> None:
         ui.t("meeting.col.held_on"): table["held_on"],
         ui.t("meeting.col.criticism"): table["criticism"],
         ui.t("meeting.col.rectify_by"): table["rectify_by"],
-        ui.t("verify.col.closed_on"): table["closed_on"],
+        ui.t("verify.col.closed_on"): blank(table["closed_on"]),
         ui.t("meeting.col.state"): [ui.t(f"rectify.{s}") for s in table["state"]],
     })
     show_table(shown)

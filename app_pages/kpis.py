@@ -40,7 +40,7 @@ def _linked_period() -> None:
         try:
             st.session_state["period"] = tuple(dt.date.fromisoformat(v) for v in raw)
         except ValueError:
-            st.warning(ui.t("kpis.bad_period", value=md(" ".join(raw))))
+            st.warning(ui.t("kpis.bad_period", value=md(" ~ ".join(raw))))
         st.session_state["_linked_period"] = raw
 
 

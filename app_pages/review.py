@@ -11,7 +11,14 @@ from minqing.errors import DomainError
 from minqing.supervision import reviews
 from ui.casework import flash, show_refusal
 from ui.safe import md
-from ui.supervision import actor_input, area_picker, export_button, remember_actor, show_table
+from ui.supervision import (
+    actor_input,
+    area_picker,
+    blank,
+    export_button,
+    remember_actor,
+    show_table,
+)
 
 FLASH = "_review_flash"
 
@@ -71,8 +78,8 @@ def _behind(area_id: int, area_name: str) -> None:
         table = table[table["behind"]]
     shown = pd.DataFrame({
         ui.t("sv.col.cadre"): table["cadre"],
-        ui.t("review.col.last_entry"): table["last_entry"],
-        ui.t("review.col.days_since"): table["days_since"],
+        ui.t("review.col.last_entry"): blank(table["last_entry"]),
+        ui.t("review.col.days_since"): blank(table["days_since"]),
         ui.t("review.col.entries_28d"): table["entries_28d"],
         ui.t("review.col.unreviewed_late"): table["unreviewed_late"],
         ui.t("review.col.returned"): table["returned"],
@@ -108,7 +115,11 @@ def page() -> None:
         _review_form(queue, head)
     back = reviews.returned_entries(ui.engine(), scope=ui.current_scope(), area_id=area_id)
     st.subheader(ui.t("review.returned", n=len(back)))
-    show_table(_entries(back, {ui.t("review.request"): back["request"]}))
+    returned = _entries(back, {ui.t("review.request"): back["request"]})
+    show_table(returned)
+    if not returned.empty:
+        export_button(returned, title=ui.t("review.returned", n=len(back)), file="review-returned",
+                      filters=[(ui.t("sv.area"), area_name)])
     _behind(area_id, area_name)
 
 

@@ -68,7 +68,7 @@ def _ranking_frame(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _explain(table: pd.DataFrame, weights: scoring.Weights) -> None:
+def _explain(table: pd.DataFrame, weights: scoring.Weights, year: int) -> None:
     st.subheader(ui.t("score.explain"))
     by_id = {int(r.cadre_id): f"{r.rank}. {r.name}" for r in table.itertuples()}
     linked = ui.query_int("cadre")
@@ -89,6 +89,9 @@ def _explain(table: pd.DataFrame, weights: scoring.Weights) -> None:
     st.dataframe(shown, hide_index=True, width="stretch")
     st.markdown(md(f"{ui.t('score.total')}: {items['points'].sum():.2f} = "
                    f"{ui.t('score.score')} {row['score']:.2f}"))
+    export_button(shown, title=ui.t("score.explain"), file=f"score-{year}-{cadre}",
+                  filters=[(ui.t("score.year"), year), (ui.t("sv.col.cadre"), row["name"]),
+                           (ui.t("score.score"), f"{row['score']:.2f}")])
 
 
 def page() -> None:
@@ -118,7 +121,7 @@ def page() -> None:
         (ui.t("score.year"), year), town_filter(), (ui.t("score.criteria"), stated),
         (ui.t("score.stars"), weights.stars)])
     if not table.empty:
-        _explain(table, weights)
+        _explain(table, weights, year)
 
 
 page()

@@ -12,6 +12,7 @@ from minqing.supervision import verification as v
 from ui.casework import flash, show_refusal
 from ui.supervision import (
     actor_input,
+    blank,
     case_table,
     export_button,
     remember_actor,
@@ -91,7 +92,7 @@ def page() -> None:
         items = items[items["verified"].isna()]
     shown = case_table(items, {
         ui.t("sv.col.town"): items["town"],
-        ui.t("verify.col.closed_on"): items["closed_on"],
+        ui.t("verify.col.closed_on"): blank(items["closed_on"]),
         ui.t("verify.col.result"): [_result(x) for x in items["verified"]],
         ui.t("verify.col.verifier"): items["verifier"].fillna(""),
         ui.t("verify.col.note"): items["note"].fillna(""),

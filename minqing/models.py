@@ -355,6 +355,7 @@ class PlannerBound(Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_by: Mapped[str] = mapped_column(String(64), default="")
 
+
 # --- Supervision (四查, 会诊, 复诊): reviews, meetings, verifications, scores (issue 9) -----------
 
 

@@ -118,6 +118,7 @@ def meeting_view(kind: str, meeting_id: int) -> None:
                                        meeting_id=meeting_id)
     if minutes is None or minutes["meeting"]["kind"] != kind:
         st.warning(ui.t("meeting.not_found", value=meeting_id))
+        _back_button()
         return
     m = minutes["meeting"]
     place = m["town"] + (f" · {m['area']}" if m["area"] else "")
@@ -125,9 +126,7 @@ def meeting_view(kind: str, meeting_id: int) -> None:
                          day=m["held_on"].isoformat())))
     st.caption(md(f"{ui.t('meeting.field.chair')}: {m['chair']} · "
                   f"{ui.t('meeting.field.attendees')}: {m['attendees']}"))
-    if st.button(ui.t("meeting.back"), icon=":material/arrow_back:"):
-        st.query_params.pop("meeting", None)
-        st.rerun()
+    _back_button()
     flash(FLASH)
     _decision_form(kind, meeting_id, minutes["items"])
     st.subheader(ui.t("meeting.minutes"))
@@ -144,6 +143,12 @@ def meeting_view(kind: str, meeting_id: int) -> None:
                        icon=":material/print:")
     components.html(minutes_html(minutes, lang=ui.lang(), print_button=True), height=520,
                     scrolling=True)
+
+
+def _back_button() -> None:
+    if st.button(ui.t("meeting.back"), icon=":material/arrow_back:"):
+        st.query_params.pop("meeting", None)
+        st.rerun()
 
 
 def _decision_form(kind: str, meeting_id: int, items: pd.DataFrame) -> None:

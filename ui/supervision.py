@@ -111,3 +111,8 @@ def town_filter() -> tuple[str, str]:
     names = dict(ui.towns(ui.engine(), ui.version()))
     town = ui.current_town()
     return ui.t("app.town"), names.get(town, ui.t("app.all_towns"))
+
+
+def blank(values) -> list:
+    """Missing values shown as empty cells (not "None")."""
+    return ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in values]

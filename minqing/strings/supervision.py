@@ -225,6 +225,7 @@ STRINGS.update({
         "KPIs by town, area, grid or cadre as grid-management evaluations use them; each "
         "definition is in the column's help and below. The address is this view's link."),
     "kpis.level": ("统计层级", "Group by"),
+    "kpis.bad_period": ("链接中的统计期间无法识别：{value}", "The period in the link is not valid: {value}"),
     "kpis.level.town": ("镇街", "Town"),
     "kpis.level.area": ("片区", "Area"),
     "kpis.level.grid": ("网格", "Grid"),

@@ -177,7 +177,7 @@ def cadres_behind(engine: Engine, *, scope: Scope, area_id: int, today: dt.date 
         table[col] = pd.to_numeric(table[col], errors="coerce").fillna(0).astype(int)
     last = pd.to_datetime(table["last_entry"])
     table["last_entry"] = last.dt.date
-    table["days_since"] = (pd.Timestamp(today) - last).dt.days
+    table["days_since"] = (pd.Timestamp(today) - last).dt.days.astype("Int64")
     silent = table["days_since"].isna() | (table["days_since"] > silent_days)
     table["reasons"] = [
         [code for code, flag in (("silent", s), ("unreviewed", u > 0), ("returned", r > 0)) if flag]
@@ -200,3 +200,14 @@ def unreviewed_by_grid(engine: Engine, *, scope: Scope, today: dt.date | None = 
         rows = conn.execute(stmt).all()
     return pd.Series(dict(rows), dtype=int, name="unreviewed")
 
+
+
+def grid_review_status(engine: Engine, *, scope: Scope, grid_id: int,
+                       today: dt.date | None = None) -> tuple[int, int] | None:
+    """(entries awaiting review by the queue's rule, the grid's area id) for the grid page."""
+    with engine.connect() as conn:
+        area_id = conn.scalar(select(Grid.area_id).where(scope.where(Grid), Grid.id == grid_id))
+    if area_id is None:
+        return None
+    waiting = unreviewed_by_grid(engine, scope=Scope.grid(grid_id), today=today)
+    return int(waiting.get(grid_id, 0)), int(area_id)

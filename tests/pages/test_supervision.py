@@ -199,3 +199,12 @@ def test_kpi_page_by_grid_over_a_linked_period(url):
     assert at.query_params["since"] in ("2026-01-01", ["2026-01-01"])
     at = _open("app_pages/kpis.py", level="cadre")
     assert at.dataframe[0].value.columns[0] == "干部"
+
+
+def test_grid_page_links_its_entries_awaiting_review(url):
+    engine = get_engine(url)
+    waiting = reviews.unreviewed_by_grid(engine, scope=ALL, today=AS_OF)
+    grid_id = int(waiting.idxmax())
+    at = _open("app_pages/grid.py", grid=str(grid_id))
+    links = [link for link in at.get("page_link") if "待审阅日记" in link.proto.label]
+    assert [link.proto.label for link in links] == [f"待审阅日记 {int(waiting.max())} 条"]
