@@ -65,6 +65,10 @@ def run() -> None:
             st.Page("app_pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
                     url_path="household"),
         ],
+        ui.t("nav.section.planning"): [
+            st.Page("app_pages/planner.py", title=ui.t("nav.planner"),
+                    icon=":material/architecture:", url_path="planner"),
+        ],
     }
     st.navigation(pages).run()
 

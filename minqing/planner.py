@@ -37,8 +37,12 @@ __all__ = [
     "compare_grids",
     "export_xlsx",
     "grid_balance",
+    "household_ids",
     "move_households",
     "moves",
+    "nearest_households",
+    "neighbours",
+    "preview_move",
     "propose",
     "publish",
     "summary",
@@ -144,6 +148,20 @@ def town_balance(balance: pd.DataFrame) -> pd.DataFrame:
     out["lower_bound"] = out[["excess", "shortfall"]].max(axis=1)
     return out.drop(columns=["excess", "shortfall"]).sort_values(
         ["lower_bound", "town_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def household_ids(engine: Engine, *, codes: Iterable[str], town_ids: Iterable[int]) -> list[int]:
+    """The ids of households given by code (to lock them); an unknown code is refused by name."""
+    codes = [c for c in dict.fromkeys(str(c).strip() for c in codes) if c]
+    if not codes:
+        return []
+    with engine.connect() as conn:
+        found = dict(conn.execute(select(Household.code, Household.id).where(
+            Household.code.in_(codes), Household.town_id.in_(list(town_ids)))).all())
+    for code in codes:
+        if code not in found:
+            raise InputError("plan.error.code", field="locked_households", code=code)
+    return [found[c] for c in codes]
 
 
 # --- proposals ----------------------------------------------------------------------------------
@@ -319,6 +337,71 @@ def move_households(p: Proposal, household_ids: Iterable[int], to_label: int) ->
     out.households.loc[out.households["household_id"].isin(ids), "after"] = int(to_label)
     _redraw(out, [town])
     return out
+
+
+def neighbours(p: Proposal, label: int) -> list[int]:
+    """Grids whose households touch grid ``label``'s in the proposal (the targets of a hand edit)."""
+    out: set[int] = set()
+    after = p.households["after"].to_numpy()
+    for graph, rows in p.graphs.values():
+        lab = np.empty(graph.size, dtype=np.int64)
+        lab[graph.node] = after[rows]
+        if not len(graph.edges):
+            continue
+        a, b = lab[graph.edges[:, 0]], lab[graph.edges[:, 1]]
+        out.update(b[(a == label) & (b != label)].tolist())
+        out.update(a[(b == label) & (a != label)].tolist())
+    return sorted(out)
+
+
+def nearest_households(p: Proposal, source: int, target: int) -> pd.DataFrame:
+    """Grid ``source``'s households nearest first to grid ``target``'s (household_id, code,
+    lon, lat, metres): a block of the first N is the natural hand edit."""
+    h = p.households
+    mine = h[h["after"] == source]
+    theirs = h[h["after"] == target]
+    if mine.empty or theirs.empty:
+        return mine.assign(metres=np.nan)[["household_id", "code", "lon", "lat", "metres"]]
+    origin = p.origins.get(int(mine["town_id"].iloc[0]), (float(mine["lon"].mean()),
+                                                          float(mine["lat"].mean())))
+    mx, my = _xy(mine["lon"].to_numpy(), mine["lat"].to_numpy(), origin)
+    tx, ty = _xy(theirs["lon"].to_numpy(), theirs["lat"].to_numpy(), origin)
+    tree = shapely.STRtree(shapely.points(tx, ty))
+    _, dist = tree.query_nearest(shapely.points(mx, my), return_distance=True, all_matches=False)
+    out = mine[["household_id", "code", "lon", "lat"]].assign(metres=np.round(dist, 1))
+    return out.sort_values(["metres", "household_id"]).reset_index(drop=True)
+
+
+def preview_move(p: Proposal, household_ids: Iterable[int], to_label: int) -> pd.DataFrame:
+    """What a hand edit would do to every grid it touches, before it is applied: grid, code,
+    households now and after, bounds, within bounds, one piece (cheap: no boundaries redrawn)."""
+    ids = {int(h) for h in household_ids}
+    h = p.households
+    moving = h["household_id"].isin(ids)
+    touched = sorted({int(to_label), *h.loc[moving, "after"].astype(int).tolist()})
+    trial = h["after"].to_numpy().copy()
+    trial[moving.to_numpy()] = int(to_label)
+    pieces: dict[int, int] = {}
+    for graph, rows in p.graphs.values():
+        lab = np.empty(graph.size, dtype=np.int64)
+        lab[graph.node] = trial[rows]
+        if not np.isin(lab, touched).any():
+            continue
+        for k, v in components(graph, lab).items():
+            if k in touched:
+                pieces[k] = v
+    now = h["after"].value_counts()
+    then = pd.Series(trial).value_counts()
+    g = p.grids.set_index("label")
+    rows_out = []
+    for label in touched:
+        lo, hi = int(g.at[label, "low"]), int(g.at[label, "high"])
+        n_now, n_then = int(now.get(label, 0)), int(then.get(label, 0))
+        rows_out.append({"label": label, "code": g.at[label, "code"], "name": g.at[label, "name"],
+                         "now": n_now, "after": n_then, "low": lo, "high": hi,
+                         "in_bounds": lo <= n_then <= hi or n_then == 0,
+                         "contiguous": pieces.get(label, 1) <= 1})
+    return pd.DataFrame(rows_out)
 
 
 # --- comparing ----------------------------------------------------------------------------------

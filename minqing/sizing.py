@@ -35,8 +35,8 @@ BACKBONE_BOUNDS: dict[str, tuple[int, int]] = {
 }
 PAIRING_BOUNDS: dict[str, tuple[int, int]] = {
     "district": (8, 16),  # backbone members paired with one district cadre
-    "town": (3, 12),
-    "village": (2, 8),
+    "town": (2, 18),
+    "village": (2, 12),
 }
 DEFAULTS: dict[str, tuple[int, int]] = {
     **{f"grid.{k}": v for k, v in GRID_SIZE_BOUNDS.items()},

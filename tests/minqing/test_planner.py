@@ -224,3 +224,51 @@ def test_locked_grids_are_untouched_by_a_proposal(proposal_and_engine):
     kept = q.households[q.households["household_id"].isin(locked_homes)]
     assert (kept["before"] == kept["after"]).all()
     assert np.all(q.households["locked"].to_numpy()[:50])
+
+
+def test_pairings_move_inside_their_pool_and_as_few_as_the_bounds_need(db_url):
+    from minqing.models import Cadre, GroupMember, Pairing, ServiceGroup
+    from minqing.pairing_plan import apply_pairings, cadre_loads, propose_pairings
+    from minqing.sizing import save_bound
+    from minqing.store import session_scope
+
+    world = build_world(db_url)
+    engine = get_engine(db_url)
+    with engine.begin() as conn:
+        layers.snapshot_current(conn, actor="test")
+    with session_scope(engine) as s:
+        group = s.scalars(select(ServiceGroup)).one()
+        s.query(Pairing).delete()
+        cadres = [Cadre(name=f"区干部{i}", phone="1", level="district", town_id=None, unit="u")
+                  for i in range(3)]
+        other = Cadre(name="镇干部", phone="1", level="town", town_id=world.town_id, unit="u")
+        s.add_all([*cadres, other])
+        members = [GroupMember(group_id=group.id, role="central_household", name=f"骨干{i}",
+                               phone="1") for i in range(9)]
+        s.add_all(members)
+        s.flush()
+        for i, m in enumerate(members):  # loads 6, 2, 1
+            c = cadres[0] if i < 6 else cadres[1] if i < 8 else cadres[2]
+            s.add(Pairing(cadre_id=c.id, member_id=m.id, level="district"))
+        s.add(Pairing(cadre_id=other.id, member_id=members[0].id, level="town"))
+        ids = [c.id for c in cadres]
+    bounds = save_bound(engine, key="pairing.district", low=2, high=4, actor="a")
+    bounds = save_bound(engine, key="pairing.town", low=1, high=4, actor="a")
+    plan = propose_pairings(engine, bounds=bounds)
+    assert plan.lower_bound == 2  # excess 2 above 4, shortfall 1 below 2
+    assert len(plan.moves) == 2
+    assert set(plan.moves["level"]) == {"district"}  # the town cadre's pool is untouched
+    assert set(plan.moves["from_cadre_id"]) == {ids[0]}
+    loads = dict(zip(plan.after["cadre_id"], plan.after["load"], strict=True))
+    assert [loads[i] for i in ids] == [4, 3, 2]
+    assert apply_pairings(engine, plan, actor="规划员", reason="结对调整") == 2
+    now = cadre_loads(engine, bounds=bounds)
+    assert (now["deviation"] == 0).all()
+    assert layers.layer_events(engine)["action"].iloc[0] == "pairings"
+    with pytest.raises(ConflictError):  # the plan is stale now
+        apply_pairings(engine, plan, actor="规划员", reason="again")
+    # a pool that cannot be balanced is explained and left alone
+    bounds = save_bound(engine, key="pairing.district", low=4, high=4, actor="a")
+    plan = propose_pairings(engine, bounds=bounds)
+    assert plan.moves.empty
+    assert plan.notes[0].key == "pairing.note.pool"
