@@ -94,6 +94,10 @@ def _run_pages() -> None:
             st.Page("app_pages/kpis.py", title=ui.t("nav.kpis"), icon=":material/monitoring:",
                     url_path="kpis"),
         ],
+        ui.t("nav.section.planning"): [
+            st.Page("app_pages/planner.py", title=ui.t("nav.planner"),
+                    icon=":material/architecture:", url_path="planner"),
+        ],
     }
     st.navigation(pages).run()
 

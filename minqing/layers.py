@@ -211,8 +211,9 @@ def _scope_town(engine: Engine, scope: Scope) -> int | None:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _event(conn: Connection, layer_id: int, actor: str, action: str, reason: str,
-           data: dict | None = None, at: dt.datetime | None = None) -> None:
+def record_event(conn: Connection, layer_id: int, actor: str, action: str, reason: str,
+                 data: dict | None = None, at: dt.datetime | None = None) -> None:
+    """Append an audited act to a layer version's trail (inside the caller's transaction)."""
     conn.execute(insert(LayerEvent).values(
         layer_id=layer_id, at=at or clock.now(), actor=actor, action=action, reason=reason,
         data=json.dumps(data or {}, ensure_ascii=False, sort_keys=True)))
@@ -247,9 +248,9 @@ def snapshot_current(conn: Connection, *, actor: str = "system", source: str = "
              "kind": g.kind, "village": g.village or "", "households": counts.get(g.id, 0), "geom": g.geom}
         for g in grids])
     _insert_assignment(conn, layer_id, [(h, g) for h, g in homes])
-    _event(conn, layer_id, actor, "create", reason, {"grids": len(grids), "households": len(homes)},
-           at=at)
-    _event(conn, layer_id, actor, "publish", reason, {"previous": previous}, at=at)
+    record_event(conn, layer_id, actor, "create", reason,
+                 {"grids": len(grids), "households": len(homes)}, at=at)
+    record_event(conn, layer_id, actor, "publish", reason, {"previous": previous}, at=at)
     return layer_id
 
 
@@ -337,7 +338,7 @@ def create_layer(engine: Engine, *, grids: Iterable[GridSpec],
         _insert_grids(conn, layer_id, rows)
         _insert_assignment(conn, layer_id, list(zip(homes["id"].tolist(), target.tolist(),
                                                     strict=True)))
-        _event(conn, layer_id, actor, "create", reason,
+        record_event(conn, layer_id, actor, "create", reason,
                {"grids": len(rows), "households": len(homes), "parent": parent_id,
                 "towns": sorted(towns) if towns is not None else None})
         return _get(conn, layer_id)
@@ -460,7 +461,7 @@ def publish_layer(engine: Engine, *, layer_id: int, actor: str, reason: str,
         result = _apply(conn, layer_id)
         conn.execute(update(GridLayer).values(is_current=False))
         conn.execute(update(GridLayer).where(GridLayer.id == layer_id).values(is_current=True))
-        _event(conn, layer_id, actor, action, reason.strip(),
+        record_event(conn, layer_id, actor, action, reason.strip(),
                {"previous": previous, "households_moved": result[0], "entries_moved": result[1],
                 "cases_moved": result[2], "grids_retired": result[3], "grids_added": result[4]})
         layer = _get(conn, layer_id)
