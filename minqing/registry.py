@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from minqing.models import CaseEvent, DatasetInfo, DiaryEntry, Grid, Town
 from minqing.scope import Scope
@@ -15,10 +15,17 @@ def data_version(engine: Engine) -> str:
     rerun costs well under a millisecond.
     """
     with engine.connect() as conn:
-        events = conn.scalar(select(func.max(CaseEvent.id))) or 0
-        entries = conn.scalar(select(func.max(DiaryEntry.id))) or 0
-        grids = conn.scalar(select(func.sum(Grid.version))) or 0
-        built = conn.scalar(select(DatasetInfo.value).where(DatasetInfo.key == "built_at")) or ""
+        return data_version_of(conn)
+
+
+def data_version_of(conn: Connection) -> str:
+    """:func:`data_version` on an open connection (inside a transaction, for imports)."""
+    events = conn.scalar(select(func.max(CaseEvent.id))) or 0
+    entries = conn.scalar(select(func.max(DiaryEntry.id))) or 0
+    grids = conn.scalar(select(func.sum(Grid.version))) or 0
+    stamps = dict(conn.execute(select(DatasetInfo.key, DatasetInfo.value).where(
+        DatasetInfo.key.in_(("built_at", "imported_at")))).all())
+    built = stamps.get("built_at", "") + stamps.get("imported_at", "")
     return f"{built}:{entries}:{events}:{grids}"
 
 
