@@ -33,7 +33,9 @@ import shapely
 from sqlalchemy import select
 
 from minqing.exporting import grid_layer, household_table
-from minqing.importer import apply, preview_grids, preview_households
+from minqing.grid_import import preview_grids
+from minqing.household_import import preview_households
+from minqing.importer import apply
 from minqing.models import Grid, Household
 from minqing.scope import Scope
 from minqing.store import get_engine, session_scope, upgrade

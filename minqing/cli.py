@@ -2,6 +2,7 @@
 
     minqing db upgrade [--url URL]           create or migrate the schema
     minqing demo [--scale full|small] [--seed N] [--as-of YYYY-MM-DD] [--replace] [--url URL]
+    minqing import grids|households PATH [--dry-run] [--json] [--crs EPSG] [--datum D] [--url URL]
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-absent", action="store_true",
                       help="do nothing when the database already holds data")
     demo.add_argument("--url", help="database URL (default: MINQING_DATABASE_URL or the SQLite file)")
+
+    from minqing.import_cli import add_import_parser
+
+    add_import_parser(sub)
     return parser
 
 
@@ -62,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(" ".join(f"{k}={v}" for k, v in summary.items()))
         return 0
+    if args.command == "import":
+        from minqing.import_cli import run
+
+        return run(args, url)
     return 1
 
 

@@ -146,7 +146,8 @@ def rankings_xlsx(engine: Engine, *, scope: Scope, lang: str = "zh",
                                   ascending=[False, False, True]).reset_index(drop=True)
         table.insert(0, "rank", range(1, len(table) + 1))
         frame = table[["rank", "name", "grids", "households", "diary_entries", "cases", "solved",
-                       "open", "overdue", "on_time_rate", "closure_rate"]].copy()
+                       "open", "overdue", "on_time_rate", "closure_rate"]].rename(
+            columns={"overdue": "overdue_count"})
         for col in ("on_time_rate", "closure_rate"):
             frame[col] = (frame[col].astype(float) * 100).round(1)
     headers = {col: t(f"export.col.{col}", lang) for col in frame.columns}
