@@ -128,7 +128,8 @@ def test_bow_tie_is_repaired_keeping_the_larger_part():
     ok = shapely.box(120.6, 30.5, 120.61, 30.51)
     frame, findings = repair_geometries(_frame([bow, ok]), GK)
     assert len(frame) == 2
-    assert frame.geometry.iloc[0].is_valid and frame.geometry.iloc[0].geom_type == "Polygon"
+    assert frame.geometry.iloc[0].is_valid
+    assert frame.geometry.iloc[0].geom_type == "Polygon"
     assert [(f.row, f.code, f.action) for f in findings] == [
         (1, "geometry_parts", "repair"), (1, "geometry_invalid", "repair")]
     # left triangle: base 0.02 deg of longitude at x = 120.49 .. 120.508, right: 0.012 wide
