@@ -64,7 +64,9 @@ HOUSEHOLD_FIELDS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("code", "head_name")
 # column headers that say the coordinates come from a web map
-_DATUM_HINTS = (("bd09", ("bd09", "bd", "baidu", "百度")), ("gcj02", ("gcj", "gcj02", "高德", "gaode", "amap", "腾讯")))
+_DATUM_HINTS = (("bd09", ("bd09", "bd", "baidu", "百度")),
+                ("gcj02", ("gcj02", "gcj", "高德", "gaode", "amap", "腾讯")))
+_DATUM_WORDS = tuple(w for _, words in _DATUM_HINTS for w in words) + ("wgs84", "坐标")
 _LIMITS = {"code": 32, "head_name": 32, "phone": 20, "id_number": 18, "address": 128}
 _PHONE = r"1\d{10}|0\d{2,3}-?\d{7,8}"
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
@@ -158,7 +160,7 @@ def preview_households(engine: Engine, path: str | Path, *, datum: str | None = 
     report.rows, report.encoding = len(raw), encoding
     if encoding:
         report.findings.append(Finding("encoding_detected", "note", detail={"encoding": encoding}))
-    columns = map_columns(list(raw.columns), HOUSEHOLD_FIELDS)
+    columns = map_columns(list(raw.columns), HOUSEHOLD_FIELDS, ignore=_DATUM_WORDS)
     missing = [f for f in REQUIRED if f not in columns]
     if not ({"lon", "lat"} <= set(columns) or "grid_code" in columns):
         missing.append("lon")
@@ -237,14 +239,13 @@ def _coordinates(table: pd.DataFrame, keep: np.ndarray, report: ImportReport, ct
                              "default", row=int(rows[i]), field=name,
                              value=str(table[name].iloc[i])[:60]))
     usable = np.isfinite(lon) & np.isfinite(lat)
-    degrees = usable & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
-    swapped = degrees & (lon >= LAT_RANGE[0]) & (lon <= LAT_RANGE[1]) & (lat >= LON_RANGE[0]) \
+    swapped = usable & (lon >= LAT_RANGE[0]) & (lon <= LAT_RANGE[1]) & (lat >= LON_RANGE[0]) \
         & (lat <= LON_RANGE[1])
     for i in np.flatnonzero(keep & swapped):
         f.append(Finding("lonlat_swapped", "repair", row=int(rows[i]), field="lon",
                          value=f"{table['lon'].iloc[i]}, {table['lat'].iloc[i]}"))
     lon, lat = np.where(swapped, lat, lon), np.where(swapped, lon, lat)
-    metres = usable & ~degrees
+    metres = usable & ~((np.abs(lon) <= 180) & (np.abs(lat) <= 90))
     if metres.any():
         district = ctx["district"]
         choice = infer_crs(lon[metres], lat[metres],

@@ -114,11 +114,21 @@ def norm_header(name: str) -> str:
     return re.sub(r"[\s_\-（）()]", "", str(name)).lower()
 
 
-def map_columns(columns: list[str], fields: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """field -> the file's column for it (first alias that matches; each column used once)."""
+def map_columns(columns: list[str], fields: dict[str, tuple[str, ...]],
+                ignore: tuple[str, ...] = ()) -> dict[str, str]:
+    """field -> the file's column for it (first alias that matches; each column used once).
+
+    Words in ``ignore`` (e.g. a datum named in ``经度(高德)``) are dropped from the file's headers
+    before comparing, longest first.
+    """
     by_norm = {}
+    words = sorted((norm_header(w) for w in ignore), key=len, reverse=True)
     for col in columns:
-        by_norm.setdefault(norm_header(col), col)
+        key = norm_header(col)
+        by_norm.setdefault(key, col)
+        for word in words:
+            key = key.replace(word, "")
+        by_norm.setdefault(key, col)
     found: dict[str, str] = {}
     used: set[str] = set()
     for name, aliases in fields.items():
