@@ -66,7 +66,7 @@ REQUIRED = ("code", "head_name")
 # column headers that say the coordinates come from a web map
 _DATUM_HINTS = (("bd09", ("bd09", "bd", "baidu", "百度")),
                 ("gcj02", ("gcj02", "gcj", "高德", "gaode", "amap", "腾讯")))
-_DATUM_WORDS = tuple(w for _, words in _DATUM_HINTS for w in words) + ("wgs84", "坐标")
+_DATUM_WORDS = (*(w for _, words in _DATUM_HINTS for w in words), "wgs84", "坐标")
 _LIMITS = {"code": 32, "head_name": 32, "phone": 20, "id_number": 18, "address": 128}
 _PHONE = r"1\d{10}|0\d{2,3}-?\d{7,8}"
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
