@@ -104,7 +104,7 @@ def _filters(engine: Engine, scope: Scope, lang: str, mask: bool) -> list[tuple[
     if scope.level != "district":
         with engine.connect() as conn:
             name = conn.scalar(select(Town.name).where(scope.where(Town)).limit(1))
-        where = f"{name or ''} ({scope.level} {scope.id})"
+        where = name or where
     out = [(t("export.filter.scope", lang), where),
            (t("export.filter.date", lang), clock_today().isoformat())]
     if mask:
@@ -128,7 +128,8 @@ def backlog_xlsx(engine: Engine, *, scope: Scope, mask: bool, lang: str = "zh",
     frame["track"] = frame["track"].map(lambda v: t(f"track.{v}", lang))
     frame["status"] = frame["status"].map(lambda v: t(f"status.{v}", lang))
     if mask:
-        frame["household"] = frame["household"].map(mask_name)
+        frame["household"] = frame["household"].map(lambda v: mask_name(v) if isinstance(v, str)
+                                                    else "")
     headers = {col: t(f"export.col.{col}", lang) for col in frame.columns}
     return workbook_bytes([Sheet(t("export.sheet.backlog", lang), frame, headers,
                                  _filters(engine, scope, lang, mask))])

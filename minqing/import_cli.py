@@ -12,6 +12,8 @@ import argparse
 import json
 import sys
 
+import pandas as pd
+
 from geo.importing import DATUMS
 
 TEXT_LIMIT = 200  # findings printed in the text report (all of them are in --json)
@@ -35,14 +37,16 @@ def add_import_parser(sub) -> None:
         p.add_argument("--url", help="database URL (default: MINQING_DATABASE_URL or the SQLite file)")
 
 
-def _progress_bar(enabled: bool):
+def _progress_bar(enabled: bool, lang: str):
     from tqdm import tqdm
+
+    from minqing.i18n import t
 
     bar = tqdm(total=100, unit="%", file=sys.stderr, disable=not enabled,
                bar_format="{desc} {bar} {percentage:3.0f}%")
 
     def update(stage: str, fraction: float) -> None:
-        bar.set_description_str(stage)
+        bar.set_description_str(t(f"data.stage.{stage}", lang))
         bar.n = round(100 * fraction)
         bar.refresh()
 
@@ -59,8 +63,7 @@ def _print_text(report, lang: str) -> None:
             datum=report.datum))
     table = findings_frame(report, lang)
     for rec in table.head(TEXT_LIMIT).itertuples(index=False):
-        where = f"{t('data.col.row', lang)} {rec.row}" if rec.row is not None and rec.row == rec.row \
-            else "-"
+        where = f"{t('data.col.row', lang)} {rec.row}" if pd.notna(rec.row) else "-"
         field = f" [{rec.field}]" if rec.field else ""
         print(f"{where}{field} {rec.severity}: {rec.message} -> {rec.action}")
     if len(table) > TEXT_LIMIT:
@@ -78,7 +81,7 @@ def run(args: argparse.Namespace, url: str) -> int:
 
     upgrade(url)
     engine = get_engine(url)
-    bar, progress = _progress_bar(sys.stderr.isatty() or not args.json)
+    bar, progress = _progress_bar(sys.stderr.isatty() or not args.json, args.lang)
     try:
         if args.import_kind == "grids":
             from minqing.grid_import import preview_grids
