@@ -46,9 +46,12 @@ def _town_picker() -> None:
 def run() -> None:
     st.set_page_config(page_title="民情 Minqing", page_icon=str(ROOT / "static" / "favicon.png"), layout="wide")
     _language()
+    data_page = st.Page("app_pages/data.py", title=ui.t("data.nav"), icon=":material/upload_file:",
+                        url_path="data")
     if not has_data(ui.engine()):
         st.title(ui.t("app.title"))
         st.warning(ui.t("app.no_database"))
+        st.navigation([data_page], position="hidden").run()  # import a district into an empty store
         return
     _town_picker()
     pages = {
@@ -65,6 +68,7 @@ def run() -> None:
             st.Page("app_pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
                     url_path="household"),
         ],
+        ui.t("data.nav_section"): [data_page],
     }
     st.navigation(pages).run()
 

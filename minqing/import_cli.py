@@ -12,8 +12,6 @@ import argparse
 import json
 import sys
 
-import pandas as pd
-
 from geo.importing import DATUMS
 
 TEXT_LIMIT = 200  # findings printed in the text report (all of them are in --json)
@@ -63,7 +61,7 @@ def _print_text(report, lang: str) -> None:
             datum=report.datum))
     table = findings_frame(report, lang)
     for rec in table.head(TEXT_LIMIT).itertuples(index=False):
-        where = f"{t('data.col.row', lang)} {rec.row}" if pd.notna(rec.row) else "-"
+        where = f"{t('data.col.row', lang)} {rec.row}" if rec.row else "-"
         field = f" [{rec.field}]" if rec.field else ""
         print(f"{where}{field} {rec.severity}: {rec.message} -> {rec.action}")
     if len(table) > TEXT_LIMIT:

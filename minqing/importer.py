@@ -264,15 +264,16 @@ def describe(finding: Finding, lang: str = "zh") -> tuple[str, str]:
 
 
 def findings_frame(report: ImportReport, lang: str = "zh") -> pd.DataFrame:
-    """The report's findings as a table: row, field, value, severity, finding, what happens."""
+    """The report's findings as a table of text: row, field, value, severity, finding, what
+    happens (file-wide findings have an empty row)."""
     from minqing.i18n import t
 
     rows = []
     for f in report.findings:
         message, action = describe(f, lang)
-        rows.append({"row": f.row, "field": f.field or "", "value": f.value,
+        field_label = t(f"data.field.{f.field}", lang) if f.field else ""
+        rows.append({"row": "" if f.row is None else str(f.row), "field": field_label,
+                     "value": f.value,
                      "severity": t(f"data.severity.{f.severity}", lang), "message": message,
                      "action": action})
-    frame = pd.DataFrame(rows, columns=["row", "field", "value", "severity", "message", "action"])
-    frame["row"] = frame["row"].astype("Int64")
-    return frame
+    return pd.DataFrame(rows, columns=["row", "field", "value", "severity", "message", "action"])

@@ -6,8 +6,8 @@ from __future__ import annotations
 # key: (Chinese, English)
 STRINGS: dict[str, tuple[str, str]] = {
     # --- page ---
-    "nav.data": ("数据导入导出", "Data import and export"),
-    "nav.section.admin": ("管理", "Administration"),
+    "data.nav": ("数据导入导出", "Data import and export"),
+    "data.nav_section": ("数据管理", "Data"),
     "data.title": ("数据导入导出", "Data import and export"),
     "data.caption": (
         "导入网格（GeoPackage、Shapefile 压缩包、GeoJSON、KML）和住户名单（CSV、Excel），先预览检查报告和地图，确认后一次性写入；导出网格与统计、住户、在办事项和排名。",
@@ -81,6 +81,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "data.stage.write": ("写入", "writing"),
     "data.stage.applied": ("完成", "done"),
     "data.stage.done": ("完成", "done"),
+    "data.field.code": ("编码", "code"),
+    "data.field.name": ("名称", "name"),
+    "data.field.town": ("镇街", "town"),
+    "data.field.area": ("片区", "area"),
+    "data.field.kind": ("类型", "type"),
+    "data.field.geometry": ("图形", "shape"),
+    "data.field.head_name": ("户主姓名", "head of household"),
+    "data.field.phone": ("联系电话", "phone"),
+    "data.field.id_number": ("身份证号", "ID number"),
+    "data.field.address": ("家庭住址", "address"),
+    "data.field.size": ("家庭人口", "members"),
+    "data.field.tags": ("标签", "tags"),
+    "data.field.lon": ("经度", "longitude"),
+    "data.field.lat": ("纬度", "latitude"),
+    "data.field.grid_code": ("网格编码", "grid code"),
     # --- what happens ---
     "import.action.skip": ("此行不导入", "Row not imported"),
     "import.action.repair": ("自动修复后导入", "Repaired, then imported"),
