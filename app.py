@@ -56,8 +56,12 @@ def run() -> None:
     _town_picker()
     pages = {
         ui.t("nav.section.browse"): [
+            # Streamlit serves the default page at "/" only; the hidden twin answers the address
+            # users copy after following an in-app link (/overview). "home" is never linked.
             st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
-                    icon=":material/dashboard:", url_path="overview", default=True),
+                    icon=":material/dashboard:", url_path="home", default=True),
+            st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
+                    icon=":material/dashboard:", url_path="overview", visibility="hidden"),
             st.Page("app_pages/map.py", title=ui.t("nav.map"), icon=":material/map:", url_path="map"),
         ],
         ui.t("nav.section.records"): [
