@@ -135,22 +135,24 @@ def backlog_xlsx(engine: Engine, *, scope: Scope, mask: bool, lang: str = "zh",
                                  _filters(engine, scope, lang, mask))])
 
 
+RANKING_KPIS = ("on_time_rate", "closure_rate", "cases_due", "problems_solved", "open_cases",
+                "overdue_cases", "diary_entries", "grids", "households")
+"""What the town ranking shows, ranked by the first two (KPI definitions from :mod:`minqing.kpi`)."""
+
+
 def rankings_xlsx(engine: Engine, *, scope: Scope, lang: str = "zh",
                   today: dt.date | None = None) -> bytes:
-    """Towns ranked by on-time closure rate (then closure rate), with their counters."""
-    table = kpi.town_table(engine, scope=scope, today=today)
-    if table.empty:
-        frame = pd.DataFrame(columns=["rank", "name"])
-    else:
-        table["closure_rate"] = (table["solved"] / table["cases"].where(table["cases"] > 0)).fillna(0)
-        table = table.sort_values(["on_time_rate", "closure_rate", "code"],
-                                  ascending=[False, False, True]).reset_index(drop=True)
-        table.insert(0, "rank", range(1, len(table) + 1))
-        frame = table[["rank", "name", "grids", "households", "diary_entries", "cases", "solved",
-                       "open", "overdue", "on_time_rate", "closure_rate"]].rename(
-            columns={"overdue": "overdue_count"})
-        for col in ("on_time_rate", "closure_rate"):
-            frame[col] = (frame[col].astype(float) * 100).round(1)
-    headers = {col: t(f"export.col.{col}", lang) for col in frame.columns}
-    return workbook_bytes([Sheet(t("export.sheet.rankings", lang), frame, headers,
-                                 _filters(engine, scope, lang, False))])
+    """Towns ranked by on-time closure rate, then closure rate (rates in %, over cases due)."""
+    table = kpi.town_table(engine, scope=scope, kpis=RANKING_KPIS, today=today)
+    frame = table[["name", *RANKING_KPIS]].copy() if not table.empty else pd.DataFrame(
+        columns=["name", *RANKING_KPIS])
+    frame = frame.sort_values(["on_time_rate", "closure_rate", "name"],
+                              ascending=[False, False, True], na_position="last")
+    frame.insert(0, "rank", range(1, len(frame) + 1))
+    for col in ("on_time_rate", "closure_rate"):
+        frame[col] = (pd.to_numeric(frame[col], errors="coerce") * 100).round(1)
+    headers = {"rank": t("export.col.rank", lang), "name": t("export.col.name", lang)}
+    headers.update({k: t(f"kpi.{k}", lang) + (" (%)" if k.endswith("_rate") else "")
+                    for k in RANKING_KPIS})
+    return workbook_bytes([Sheet(t("export.sheet.rankings", lang), frame.reset_index(drop=True),
+                                 headers, _filters(engine, scope, lang, False))])

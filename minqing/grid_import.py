@@ -41,8 +41,10 @@ from minqing.importer import (
     text_cells,
     tick,
     unreadable_plan,
+    within,
 )
-from minqing.models import Area, Grid, Household, Town
+from minqing.layers import GridSpec, create_layer, publish_layer, snapshot_current
+from minqing.models import Area, Grid, GridLayer, Household, Town
 from minqing.vocab import GridKind, TownKind
 
 __all__ = ["GRID_FIELDS", "preview_grids"]
@@ -55,6 +57,7 @@ GRID_FIELDS: dict[str, tuple[str, ...]] = {
     "town": ("town", "town_name", "镇街", "乡镇", "街道", "镇街名称", "所属镇街"),
     "area": ("area", "片区", "片", "所属片区"),
     "kind": ("kind", "type", "类型", "网格类型"),
+    "village": ("village", "村社区", "所属村社区", "村（社区）", "行政村", "社区"),
 }
 
 # --- grids -------------------------------------------------------------------------------------
@@ -263,7 +266,8 @@ def _place_grids(table: pd.DataFrame, frame: gpd.GeoDataFrame, ctx: dict,
                                            value=area_name))
         area_refs.append(("new", akey))
     out = pd.DataFrame({"row": table["row"], "code": table["code"], "name": table["name"],
-                        "kind": kinds, "town": town_ref, "area": area_refs})
+                        "kind": kinds, "town": town_ref, "area": area_refs,
+                        "village": table["village"]})
     out["geom"] = geoms
     out = out[keep].reset_index(drop=True)
     for key, town in new_towns.items():
@@ -278,6 +282,7 @@ def _place_grids(table: pd.DataFrame, frame: gpd.GeoDataFrame, ctx: dict,
         old = known.loc[out["code"].iloc[i]]
         same = (old["name"] == out["name"].iloc[i] and old["kind"] == out["kind"].iloc[i]
                 and old["town_id"] == out["town"].iloc[i] and old["area_id"] == out["area"].iloc[i]
+                and out["village"].iloc[i] in ("", old["village"])
                 and shapely.equals_exact(old["geom"], out["geom"].iloc[i], tolerance=1e-7))
         if same:
             unchanged += 1
@@ -303,11 +308,18 @@ def _polygons(geom):
 
 
 def _grid_moves(engine: Engine, plan: Plan, ctx: dict, report: ImportReport) -> None:
-    """Households of the store whose location falls in another grid of the new layer."""
+    """Every stored household's grid in the new layer, and the ones that change grid.
+
+    A household goes to the grid of the new layer its point lies in; one that lies in none keeps
+    its grid (an import never retires grids, so that grid is still there). The result is handed
+    to the layer version as an explicit assignment, so the report says exactly what will happen.
+    """
     stored = ctx["grids"]
-    if stored.empty:
-        report.counts["moved"] = 0
-        plan.moves = pd.DataFrame(columns=["id", "grid_code", "town"])
+    homes = stored_households(engine)
+    plan.moves = pd.DataFrame(columns=["id", "grid_code", "town"])
+    plan.assignment = pd.DataFrame(columns=["id", "grid_code"])
+    report.counts["moved"] = 0
+    if stored.empty or homes.empty:
         return
     changed = set(plan.updates["code"]) if plan.updates is not None else set()
     kept = stored[~stored["code"].isin(changed)]
@@ -315,40 +327,34 @@ def _grid_moves(engine: Engine, plan: Plan, ctx: dict, report: ImportReport) -> 
     layer_geoms = np.concatenate([kept["geom"].to_numpy(), plan.updates["geom"].to_numpy(),
                                   plan.inserts["geom"].to_numpy()])
     layer_towns = list(kept["town_id"]) + list(plan.updates["town"]) + list(plan.inserts["town"])
-    homes = stored_households(engine)
-    if homes.empty:
-        report.counts["moved"] = 0
-        plan.moves = pd.DataFrame(columns=["id", "grid_code", "town"])
-        return
     where = locate(homes["lon"].to_numpy(), homes["lat"].to_numpy(), layer_geoms)
     old_code = homes["grid_id"].map(dict(zip(stored["id"], stored["code"], strict=True)))
-    new_code = pd.Series(np.array(layer_codes, dtype=object)[np.maximum(where, 0)],
-                         index=homes.index).where(where >= 0, None)
-    moved = (where >= 0) & (new_code != old_code).to_numpy()
+    codes = np.array(layer_codes, dtype=object)
+    new_code = np.where(where >= 0, codes[np.maximum(where, 0)], old_code.to_numpy())
     lost = int((where < 0).sum())
     if lost:
         report.findings.append(Finding("households_outside_layer", "keep", detail={"n": lost}))
-    idx = np.flatnonzero(moved)
-    plan.moves = pd.DataFrame({"id": homes["id"].to_numpy()[idx],
-                               "grid_code": new_code.to_numpy()[idx],
+    plan.assignment = pd.DataFrame({"id": homes["id"].to_numpy(), "grid_code": new_code})
+    idx = np.flatnonzero(new_code != old_code.to_numpy())
+    plan.moves = pd.DataFrame({"id": homes["id"].to_numpy()[idx], "grid_code": new_code[idx],
                                "town": np.array(layer_towns, dtype=object)[where[idx]]})
     report.moved = [{"household": c, "from": a, "to": b} for c, a, b in zip(
-        homes["code"].to_numpy()[idx], old_code.to_numpy()[idx], new_code.to_numpy()[idx],
-        strict=True)]
+        homes["code"].to_numpy()[idx], old_code.to_numpy()[idx], new_code[idx], strict=True)]
     report.counts["moved"] = len(idx)
 
 
 # --- apply ---
 
 
-def _write(conn, plan: Plan, progress: Progress | None) -> None:
+def _places(conn, plan: Plan) -> tuple:
+    """Insert the new towns and areas; return functions from a plan's references to ids."""
     town_ids: dict[str, int] = {}
     for town in plan.new_towns:
         town_ids[town["key"]] = conn.execute(
             insert(Town).values(code=town["code"], name=town["name"], kind=town["kind"],
                                 geom=town["geom"]).returning(Town.id)).scalar_one()
 
-    def town_id(ref):
+    def town_id(ref) -> int:
         return town_ids[ref[1]] if isinstance(ref, tuple) else int(ref)
 
     area_ids: dict[tuple, int] = {}
@@ -357,31 +363,72 @@ def _write(conn, plan: Plan, progress: Progress | None) -> None:
             insert(Area).values(town_id=town_id(area["town"]), name=area["name"], head_name="")
             .returning(Area.id)).scalar_one()
 
-    def area_id(ref):
+    def area_id(ref) -> int:
         return area_ids[ref[1]] if isinstance(ref, tuple) else int(ref)
 
+    return town_id, area_id
+
+
+def _write(conn, plan: Plan, actor: str, progress: Progress | None) -> None:
+    """A new grid layer version, made current; the first import fills the working tables and
+    records them as version 1. All inside :func:`minqing.importer.apply`'s transaction."""
+    town_id, area_id = _places(conn, plan)
+    reason = f"import {plan.report.source}"
     tick(progress, "grids", 0.3)
+    current = conn.scalar(select(GridLayer.id).where(GridLayer.is_current.is_(True)))
+    if current is None:
+        _write_first(conn, plan, town_id, area_id)
+        snapshot_current(conn, actor=actor, source="import", reason=reason,
+                         label=plan.report.source[:120])
+        return
+    stored = pd.DataFrame(conn.execute(select(
+        Grid.id, Grid.code, Grid.name, Grid.town_id, Grid.area_id, Grid.kind, Grid.village,
+        Grid.geom).where(Grid.active.is_(True))).all(),
+        columns=["id", "code", "name", "town_id", "area_id", "kind", "village", "geom"])
+    changed = {r.code: r for r in plan.updates.itertuples(index=False)}
+    specs = []
+    for g in stored.itertuples(index=False):
+        r = changed.get(g.code)
+        if r is None:
+            specs.append(GridSpec(code=g.code, name=g.name, town_id=int(g.town_id),
+                                  area_id=int(g.area_id), kind=g.kind, geom=g.geom,
+                                  village=g.village or "", grid_id=int(g.id)))
+        else:
+            specs.append(GridSpec(code=r.code, name=r.name, town_id=town_id(r.town),
+                                  area_id=area_id(r.area), kind=r.kind, geom=r.geom,
+                                  village=r.village or g.village or "", grid_id=int(g.id)))
+    specs += [GridSpec(code=r.code, name=r.name, town_id=town_id(r.town), area_id=area_id(r.area),
+                       kind=r.kind, geom=r.geom, village=r.village)
+              for r in plan.inserts.itertuples(index=False)]
+    assignment = dict(zip(plan.assignment["id"].astype(int), plan.assignment["grid_code"],
+                          strict=True)) if plan.assignment is not None else {}
+    tick(progress, "households", 0.6)
+    store = within(conn)
+    layer = create_layer(store, grids=specs, assignment=assignment, actor=actor, reason=reason,
+                         label=plan.report.source[:120], source="import")
+    publish_layer(store, layer_id=layer.id, actor=actor, reason=reason, expected_current=current)
+
+
+def _write_first(conn, plan: Plan, town_id, area_id) -> None:
+    """The working tables of a store with no layer version yet (an empty store)."""
     if plan.inserts is not None and len(plan.inserts):
         conn.execute(insert(Grid), [
             {"code": r.code, "name": r.name, "town_id": town_id(r.town), "area_id": area_id(r.area),
-             "kind": r.kind, "version": 1, "geom": r.geom}
+             "kind": r.kind, "village": r.village, "version": 1, "active": True, "geom": r.geom}
             for r in plan.inserts.itertuples(index=False)])
     if plan.updates is not None and len(plan.updates):
         conn.execute(
             update(Grid).where(Grid.id == bindparam("b_id")).values(
                 name=bindparam("b_name"), kind=bindparam("b_kind"), town_id=bindparam("b_town"),
-                area_id=bindparam("b_area"), geom=bindparam("b_geom", type_=Grid.geom.type),
-                version=Grid.version + 1),
+                area_id=bindparam("b_area"), village=bindparam("b_village"),
+                geom=bindparam("b_geom", type_=Grid.geom.type), version=Grid.version + 1),
             [{"b_id": int(r.id), "b_name": r.name, "b_kind": r.kind, "b_town": town_id(r.town),
-              "b_area": area_id(r.area), "b_geom": r.geom}
+              "b_area": area_id(r.area), "b_village": r.village, "b_geom": r.geom}
              for r in plan.updates.itertuples(index=False)])
-    tick(progress, "households", 0.7)
     if plan.moves is not None and len(plan.moves):
-        codes = dict(conn.execute(select(Grid.code, Grid.id)).all())
+        codes = dict(conn.execute(select(Grid.code, Grid.id).where(Grid.active.is_(True))).all())
         conn.execute(
             update(Household).where(Household.id == bindparam("b_id")).values(
                 grid_id=bindparam("b_grid"), town_id=bindparam("b_town")),
             [{"b_id": int(r.id), "b_grid": codes[r.grid_code], "b_town": town_id(r.town)}
              for r in plan.moves.itertuples(index=False)])
-
-

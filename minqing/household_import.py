@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, bindparam, update
+from sqlalchemy import Engine, bindparam, func, select, update
 
 from geo.importing import (
     LAT_RANGE,
@@ -43,7 +43,7 @@ from minqing.importer import (
     tick,
     unreadable_plan,
 )
-from minqing.models import Household
+from minqing.models import GridLayer, Household, LayerGrid, LayerHousehold
 from minqing.vocab import HouseholdTag
 
 __all__ = ["HOUSEHOLD_FIELDS", "preview_households", "read_table"]
@@ -418,7 +418,10 @@ _HOUSEHOLD_COLUMNS = ("code", "grid_id", "town_id", "head_name", "phone", "id_nu
                       "size", "tags", "lon", "lat")
 
 
-def _write(conn, plan: Plan, progress: Progress | None) -> None:
+def _write(conn, plan: Plan, actor: str, progress: Progress | None) -> None:
+    """Insert new households, update changed ones, and keep the current grid layer version's
+    assignment in step (new households and moved ones), all in apply's transaction."""
+    del actor  # households are not versioned; the layer records who made each version
     inserts = plan.inserts if plan.inserts is not None else pd.DataFrame()
     if len(inserts):
         cols = [inserts[c].tolist() for c in _HOUSEHOLD_COLUMNS]
@@ -427,7 +430,7 @@ def _write(conn, plan: Plan, progress: Progress | None) -> None:
         tick(progress, "write", 0.2)
         insert_rows(conn, Household, (*_HOUSEHOLD_COLUMNS, "geom"),
                     list(zip(*cols, geoms, strict=True)))
-    tick(progress, "write", 0.8)
+    tick(progress, "write", 0.7)
     if plan.updates is not None and len(plan.updates):
         stmt = update(Household).where(Household.id == bindparam("b_id")).values(
             **{c: bindparam(f"b_{c}") for c in _HOUSEHOLD_COLUMNS if c != "code"},
@@ -442,3 +445,33 @@ def _write(conn, plan: Plan, progress: Progress | None) -> None:
             p["b_geom"] = shapely.Point(p["b_lon"], p["b_lat"])
             params.append(p)
         conn.execute(stmt, params)
+    tick(progress, "write", 0.85)
+    _keep_layer_in_step(conn, plan)
+
+
+def _keep_layer_in_step(conn, plan: Plan) -> None:
+    """Record new households (and moved ones) in the current layer version, and its counts."""
+    layer = conn.scalar(select(GridLayer.id).where(GridLayer.is_current.is_(True)))
+    if layer is None:
+        return
+    if plan.updates is not None and len(plan.updates):
+        conn.execute(update(LayerHousehold).where(
+            LayerHousehold.layer_id == layer,
+            LayerHousehold.household_id == bindparam("b_id")).values(grid_id=bindparam("b_grid")),
+            [{"b_id": int(i), "b_grid": int(g)} for i, g in zip(
+                plan.updates["id"], plan.updates["grid_id"], strict=True)])
+    if plan.inserts is not None and len(plan.inserts):
+        ids = dict(conn.execute(select(Household.code, Household.id).where(
+            Household.code.in_(bindparam("codes", expanding=True))),
+            {"codes": plan.inserts["code"].tolist()}).all()) if len(plan.inserts) < 5_000 else \
+            dict(conn.execute(select(Household.code, Household.id)).all())
+        rows = [(layer, ids[c], int(g)) for c, g in zip(plan.inserts["code"],
+                                                       plan.inserts["grid_id"], strict=True)]
+        insert_rows(conn, LayerHousehold, ("layer_id", "household_id", "grid_id"), rows)
+    counts = select(func.count()).where(LayerHousehold.layer_id == layer,
+                                        LayerHousehold.grid_id == LayerGrid.grid_id)
+    conn.execute(update(LayerGrid).where(LayerGrid.layer_id == layer)
+                 .values(households=counts.scalar_subquery()))
+    total = select(func.count()).where(LayerHousehold.layer_id == layer)
+    conn.execute(update(GridLayer).where(GridLayer.id == layer)
+                 .values(households=total.scalar_subquery()))

@@ -19,7 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -32,6 +33,7 @@ from geo.importing import (
     Finding,
     UnreadableFile,
 )
+from minqing.errors import ConflictError
 from minqing.models import Area, DatasetInfo, Grid, Household, Town
 from minqing.registry import data_version, data_version_of
 
@@ -95,9 +97,10 @@ class Plan:
     updates: pd.DataFrame | None = None
     new_towns: list[dict] = field(default_factory=list)
     new_areas: list[dict] = field(default_factory=list)
-    moves: pd.DataFrame | None = None  # household id, grid id, town id
+    moves: pd.DataFrame | None = None  # households that change grid: id, grid_code, town
+    assignment: pd.DataFrame | None = None  # every stored household's grid code afterwards
     preview: gpd.GeoDataFrame | None = None  # what the map shows: rows with a ``problem`` flag
-    writer: Callable[[Connection, Plan, Progress | None], None] | None = None  # used by apply
+    writer: Callable[[Connection, Plan, str, Progress | None], None] | None = None  # for apply
 
     @property
     def applicable(self) -> bool:
@@ -164,14 +167,36 @@ def store_context(engine: Engine) -> dict:
         areas = pd.DataFrame(conn.execute(select(Area.id, Area.town_id, Area.name)).mappings().all(),
                              columns=["id", "town_id", "name"])
         grids = pd.DataFrame(conn.execute(select(Grid.id, Grid.code, Grid.name, Grid.kind,
-                                                 Grid.town_id, Grid.area_id, Grid.geom))
+                                                 Grid.town_id, Grid.area_id, Grid.village,
+                                                 Grid.geom).where(Grid.active.is_(True)))
                              .mappings().all(),
-                             columns=["id", "code", "name", "kind", "town_id", "area_id", "geom"])
+                             columns=["id", "code", "name", "kind", "town_id", "area_id", "village",
+                                      "geom"])
     district = shapely.union_all(towns["geom"].to_numpy()) if len(towns) else None
     if district is not None and district.is_empty:
         district = None
     return {"towns": towns, "areas": areas, "grids": grids, "district": district,
             "version": data_version(engine)}
+
+
+class within:
+    """An open transaction handed to an engine-taking store function (``engine.begin()`` /
+    ``engine.connect()``) so that its writes join the import's one transaction.
+
+    :func:`minqing.layers.create_layer` and :func:`~minqing.layers.publish_layer` each open
+    their own transaction; through this they run inside the import's, so a failure anywhere
+    rolls back the towns, the grids, the new layer version and the moves together.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.dialect = conn.dialect
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        yield self._conn
+
+    connect = begin
 
 
 def unreadable_plan(report: ImportReport, exc: UnreadableFile, stamp: str) -> Plan:
@@ -213,8 +238,12 @@ def locate(lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray) -> np.ndarray
 
 # --- apply -------------------------------------------------------------------------------------
 
-def apply(engine: Engine, plan: Plan, *, progress: Progress | None = None) -> dict[str, int]:
+def apply(engine: Engine, plan: Plan, *, actor: str = "import",
+          progress: Progress | None = None) -> dict[str, int]:
     """Write a previewed plan in one transaction; return the counts written.
+
+    ``actor`` (who imports; typed text until accounts exist) is recorded on the grid layer
+    version a grid import creates.
 
     Raises
     ------
@@ -227,7 +256,10 @@ def apply(engine: Engine, plan: Plan, *, progress: Progress | None = None) -> di
         if data_version_of(conn) != plan.stamp:
             raise StalePlan("stale")
         if plan.writer is not None:
-            plan.writer(conn, plan, progress)
+            try:
+                plan.writer(conn, plan, actor, progress)
+            except ConflictError as exc:  # another layer version was published meanwhile
+                raise StalePlan("stale") from exc
         _stamp(conn)
     tick(progress, "applied", 1.0)
     return dict(plan.report.counts)

@@ -95,5 +95,5 @@ def test_backlog_and_rankings_read_back(demo_db_url):
     with engine.connect() as conn:
         towns = conn.scalar(select(func.count()).select_from(Town))
     assert [r[0] for r in body] == list(range(1, towns + 1))
-    rates = [r[9] for r in body]
+    rates = [r[2] for r in body]
     assert rates == sorted(rates, reverse=True)

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from minqing.grid_import import preview_grids
 from minqing.household_import import preview_households
 from minqing.importer import StalePlan, apply
-from minqing.models import DatasetInfo, Grid, Household, Town
+from minqing.layers import list_layers, restore_layer
+from minqing.models import DatasetInfo, Grid, GridLayer, Household, LayerEvent, Town
 from minqing.store import get_engine
 from tests.importfiles import GK, GK_PREFIXED, county_grids, household_rows, write_zipped_shapefile
 
@@ -26,7 +27,10 @@ def _snapshot(engine) -> tuple:
         return (conn.execute(select(Town.code, Town.name).order_by(Town.code)).all(),
                 conn.execute(select(Grid.code, Grid.name, Grid.version).order_by(Grid.code)).all(),
                 conn.execute(select(Household.code, Household.grid_id).order_by(Household.code)).all(),
-                conn.execute(select(DatasetInfo.key, DatasetInfo.value)).all())
+                conn.execute(select(DatasetInfo.key, DatasetInfo.value)).all(),
+                conn.execute(select(GridLayer.id, GridLayer.is_current).order_by(GridLayer.id))
+                .all(),
+                conn.execute(select(func.count()).select_from(LayerEvent)).scalar())
 
 
 def _import_county(engine, tmp_path) -> gpd.GeoDataFrame:
@@ -144,8 +148,8 @@ def test_failed_apply_changes_nothing(db_url, tmp_path):
     plan = preview_grids(engine, path)
     real = plan.writer
 
-    def breaks_halfway(conn, plan, progress):
-        real(conn, plan, progress)
+    def breaks_halfway(conn, plan, actor, progress):
+        real(conn, plan, actor, progress)
         raise RuntimeError("disk full")
 
     plan.writer = breaks_halfway
@@ -202,3 +206,33 @@ def test_households_outside_the_new_layer_keep_their_grid(sqlite_url, tmp_path):
         grid = conn.scalar(select(Grid.code).join(Household, Household.grid_id == Grid.id)
                            .where(Household.code == f"{grids['网格编码'].iloc[0]}0001"))
     assert grid == grids["网格编码"].iloc[0]
+
+
+def test_grid_import_is_a_new_layer_version_and_the_previous_is_restorable(sqlite_url, tmp_path):
+    engine = get_engine(sqlite_url)
+    grids = _import_county(engine, tmp_path)
+    homes = tmp_path / "homes.csv"
+    household_rows(grids, per_grid=1).to_csv(homes, index=False)
+    apply(engine, preview_households(engine, homes))
+    first = list_layers(engine)
+    assert [(v.number, v.source, v.is_current, v.households) for v in first] == [
+        (1, "import", True, len(grids))]
+    swapped = grids.copy()
+    swapped.loc[0, "geometry"], swapped.loc[1, "geometry"] = grids.geometry.iloc[1], \
+        grids.geometry.iloc[0]
+    path = tmp_path / "swapped.gpkg"
+    swapped.to_file(path, driver="GPKG")
+    apply(engine, preview_grids(engine, path), actor="数据员小王")
+    layers = {v.number: v for v in list_layers(engine)}
+    assert (layers[1].is_current, layers[2].is_current) == (False, True)
+    assert (layers[2].source, layers[2].created_by) == ("import", "数据员小王")
+    a, b = grids["网格编码"].iloc[0], grids["网格编码"].iloc[1]
+
+    def grid_of(code):
+        with engine.connect() as conn:
+            return conn.scalar(select(Grid.code).join(Household, Household.grid_id == Grid.id)
+                               .where(Household.code == code))
+
+    assert (grid_of(f"{a}0001"), grid_of(f"{b}0001")) == (b, a)
+    restore_layer(engine, layer_id=layers[1].id, actor="数据员小王", reason="导错了")
+    assert (grid_of(f"{a}0001"), grid_of(f"{b}0001")) == (a, b)
