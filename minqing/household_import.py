@@ -468,10 +468,13 @@ def _keep_layer_in_step(conn, plan: Plan) -> None:
         rows = [(layer, ids[c], int(g)) for c, g in zip(plan.inserts["code"],
                                                        plan.inserts["grid_id"], strict=True)]
         insert_rows(conn, LayerHousehold, ("layer_id", "household_id", "grid_id"), rows)
-    counts = select(func.count()).where(LayerHousehold.layer_id == layer,
-                                        LayerHousehold.grid_id == LayerGrid.grid_id)
-    conn.execute(update(LayerGrid).where(LayerGrid.layer_id == layer)
-                 .values(households=counts.scalar_subquery()))
-    total = select(func.count()).where(LayerHousehold.layer_id == layer)
+    counts = dict(conn.execute(select(LayerHousehold.grid_id, func.count())
+                               .where(LayerHousehold.layer_id == layer)
+                               .group_by(LayerHousehold.grid_id)).all())
+    grids = conn.scalars(select(LayerGrid.grid_id).where(LayerGrid.layer_id == layer)).all()
+    conn.execute(update(LayerGrid).where(LayerGrid.layer_id == layer,
+                                         LayerGrid.grid_id == bindparam("b_grid"))
+                 .values(households=bindparam("b_n")),
+                 [{"b_grid": g, "b_n": counts.get(g, 0)} for g in grids])
     conn.execute(update(GridLayer).where(GridLayer.id == layer)
-                 .values(households=total.scalar_subquery()))
+                 .values(households=sum(counts.values())))
