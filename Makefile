@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/map_overview.py
 	$(BIN)/python bench/backlog.py
 	$(BIN)/python bench/kpi.py
+	$(BIN)/python bench/import.py
 
 demo: $(STAMP)
 	$(BIN)/minqing demo --replace

@@ -57,9 +57,12 @@ def run() -> None:
 
 
 def _run_pages() -> None:
+    data_page = st.Page("app_pages/data.py", title=ui.t("data.nav"), icon=":material/upload_file:",
+                        url_path="data")
     if not has_data(ui.engine()):
         st.title(ui.t("app.title"))
         st.warning(ui.t("app.no_database"))
+        st.navigation([data_page], position="hidden").run()  # import a district into an empty store
         return
     _town_picker()
     pages = {
@@ -98,6 +101,7 @@ def _run_pages() -> None:
             st.Page("app_pages/planner.py", title=ui.t("nav.planner"),
                     icon=":material/architecture:", url_path="planner"),
         ],
+        ui.t("data.nav_section"): [data_page],
     }
     st.navigation(pages).run()
 

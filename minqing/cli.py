@@ -6,6 +6,7 @@
     minqing calendar seed [--replace] [--url URL]  load the chinesecalendar package's years
     minqing calendar list [--url URL]              the years covered and where they came from
     minqing check [--url URL]                      non-zero when something needs an admin
+    minqing import grids|households PATH [--dry-run] [--json] [--crs EPSG] [--datum D] [--url URL]
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="exit non-zero when the calendar misses a year in use")
     check.add_argument("--url", help=_URL_HELP)
+
+    from minqing.import_cli import add_import_parser
+
+    add_import_parser(sub)
     return parser
 
 
@@ -126,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         return _calendar(args, url)
     if args.command == "check":
         return _check(url)
+    if args.command == "import":
+        from minqing.import_cli import run
+
+        return run(args, url)
     return 1
 
 

@@ -14,23 +14,22 @@ on PostgreSQL the id sequences are moved past them so that the app's own inserts
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import shapely
 from sqlalchemy import Connection, func, select, text
 
 from minqing import models as m
+from minqing.bulk import encode_geometries as _encode
+from minqing.bulk import insert_rows as _insert
 from minqing.demo.cases import Cases
 from minqing.demo.geography import GridPlan, TownPlan
 from minqing.demo.groups import Cadres, Groups
 from minqing.demo.people import Households, Members
 from minqing.demo.records import Diary
 from minqing.demo.supervision import History
-from minqing.geometry import SRID
 from minqing.layers import snapshot_current
-
-BATCH = 50_000
 
 
 def has_district(conn: Connection) -> bool:
@@ -50,13 +49,6 @@ def clear(conn: Connection) -> None:
         return
     for name in tables:
         conn.exec_driver_sql(f"DELETE FROM {name}")
-
-
-def _encode(conn: Connection, geoms: np.ndarray) -> list:
-    """Vectorised WKB for SQLite, hex EWKB with the SRID for PostGIS."""
-    if conn.dialect.name == "postgresql":
-        return shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True).tolist()
-    return shapely.to_wkb(geoms).tolist()
 
 
 def _days(values: np.ndarray) -> list[str | None]:
@@ -82,44 +74,6 @@ def _ids(values: Iterable, none_below: int | None = None) -> list[int | None]:
     if none_below is None:
         return (np.asarray(values, dtype=np.int64) + 1).tolist()
     return [None if v is None or v < 0 else int(v) + 1 for v in values]
-
-
-_SECONDARY_INDEXES = {
-    # (name, CREATE statement) of the plain indexes of a table; those behind primary keys and
-    # unique constraints stay, since dropping them would drop the constraint
-    "sqlite": "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
-              "AND sql IS NOT NULL ORDER BY name",
-    "postgresql": "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-                  "WHERE i.schemaname = current_schema() AND i.tablename = :t AND NOT EXISTS "
-                  "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) "
-                  "ORDER BY i.indexname",
-}
-
-
-def _insert(conn: Connection, model, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Write ``rows`` (tuples in ``columns`` order) with the driver's fastest bulk path.
-
-    Big tables are written without their secondary indexes, which are rebuilt afterwards: one
-    sorted build per index is several times faster than 100,000 B-tree insertions.
-    """
-    name = model.__table__.name
-    indexes = []
-    if len(rows) >= 10_000:
-        indexes = conn.execute(text(_SECONDARY_INDEXES[conn.dialect.name]), {"t": name}).all()
-    for index_name, _ in indexes:
-        conn.exec_driver_sql(f'DROP INDEX "{index_name}"')
-    cols = ", ".join(columns)
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.dbapi_connection.cursor()
-        with cursor.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        sql = f"INSERT INTO {name} ({cols}) VALUES ({', '.join('?' * len(columns))})"
-        for start in range(0, len(rows), BATCH):
-            conn.exec_driver_sql(sql, rows[start : start + BATCH])
-    for _, create in indexes:
-        conn.exec_driver_sql(create)
 
 
 def write(conn: Connection, *, towns: list[TownPlan], grids: GridPlan, hh: Households,
