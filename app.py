@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui
+import ui.display
 from minqing import i18n
 from minqing.registry import has_data
 
@@ -45,6 +46,9 @@ def _town_picker() -> None:
 
 def run() -> None:
     st.set_page_config(page_title="民情 Minqing", page_icon=str(ROOT / "static" / "favicon.png"), layout="wide")
+    if ui.display.requested():  # the wall display: its own full screen, configured by its URL
+        ui.display.route()
+        return
     _language()
     if not has_data(ui.engine()):
         st.title(ui.t("app.title"))
