@@ -124,7 +124,7 @@ class Snapshot:
     def ranking(self, by: str = "on_time_rate") -> pd.DataFrame:
         """Towns ordered best first by ``by`` (ties share the better place): ``rank``, ids, names."""
         table = self.towns[["town_id", "name", by]].copy()
-        table["rank"] = table[by].rank(ascending=False, method="min").astype(int)
+        table["rank"] = table[by].rank(ascending=False, method="min", na_option="bottom").astype(int)
         return table.sort_values(["rank", "town_id"]).reset_index(drop=True)
 
 

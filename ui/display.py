@@ -304,13 +304,13 @@ def style() -> None:
 
 
 _SVG_COLOURS = {
-    "dark": {"panel": "#151b23", "outline": "#f3f6f9", "fg": "#f3f6f9", "halo": "#0b0f14",
+    "dark": {"panel": "#151b23", "border": "#151b23", "outline": "#f3f6f9", "fg": "#f3f6f9", "halo": "#0b0f14",
              "accent": "#4fa3ff"},
-    "light": {"panel": "#f1f4f7", "outline": "#1f2933", "fg": "#0e1318", "halo": "#ffffff",
+    "light": {"panel": "#ffffff", "border": "#9aa5b1", "outline": "#1f2933", "fg": "#0e1318", "halo": "#ffffff",
               "accent": "#0b5cad"},
 }
 _MAP_CSS = (
-    ".g{{stroke:{panel};stroke-width:0.5}}"
+    ".g{{stroke:{border};stroke-width:0.5}}"
     ".t{{fill:none;stroke:{outline};stroke-width:2.6;stroke-linejoin:round}}"
     ".l{{font:700 24px 'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
     "sans-serif;fill:{fg};text-anchor:middle;dominant-baseline:middle;paint-order:stroke;"
@@ -359,6 +359,7 @@ body:has([data-testid="stDialog"]) .mq-offline, body:has([data-baseweb="modal"])
 .mq-wall section { background: var(--panel); border-radius: calc(var(--u) * 1.2);
   padding: calc(var(--u) * 1.4) calc(var(--u) * 1.8); min-height: 0; }
 .mq-wall .map { position: relative; padding: calc(var(--u) * 1); }
+.mq-wall.theme-light .map { background: #ffffff; border: 1px solid var(--line); }
 .mq-wall .mq-map { width: 100%; height: 100%; display: block; object-fit: contain; }
 .mq-wall .legend { position: absolute; left: calc(var(--u) * 1.6); bottom: calc(var(--u) * 1.6);
   background: var(--bg); border: 1px solid var(--line); border-radius: calc(var(--u) * 1);
