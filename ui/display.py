@@ -383,7 +383,8 @@ body:has([data-testid="stDialog"]) .mq-offline, body:has([data-baseweb="modal"])
 .mq-wall .ranking .place { color: var(--fg); font-size: calc(var(--u) * 2.8); }
 .mq-wall .r { display: grid; grid-template-columns: calc(var(--u) * 3.4) calc(var(--u) * 11) 1fr calc(var(--u) * 9);
   align-items: center; gap: calc(var(--u) * 1); font-size: calc(var(--u) * 2.25);
-  padding: 0 calc(var(--u) * 0.6); border-radius: calc(var(--u) * 0.5); flex: 1 1 0; min-height: 0; }
+  padding: 0 calc(var(--u) * 0.6); border-radius: calc(var(--u) * 0.5);
+  flex: 0 1 calc(var(--u) * 3.1); min-height: 0; }
 .mq-wall .r.me { background: var(--accent); color: var(--bg); font-weight: 700; }
 .mq-wall .r .n { text-align: right; color: inherit; }
 .mq-wall .r .v { text-align: right; }
@@ -393,8 +394,8 @@ body:has([data-testid="stDialog"]) .mq-offline, body:has([data-baseweb="modal"])
 .mq-wall footer { display: flex; justify-content: space-between; align-items: center;
   font-size: calc(var(--u) * 1.9); color: var(--muted); }
 .mq-wall .notes { color: var(--banner); }
-.mq-wall .banner, .mq-wall .mq-offline { position: absolute; left: 0; right: 0; top: 0; z-index: 2;
-  display: flex; justify-content: center; align-items: center; height: calc(var(--u) * 7);
+.mq-wall .banner, .mq-wall .mq-offline { position: absolute; left: 0; right: 0; bottom: 0; z-index: 2;
+  display: flex; justify-content: center; align-items: center; height: calc(var(--u) * 6.4);
   font-size: calc(var(--u) * 3.4); font-weight: 700; background: var(--banner); color: var(--banner-fg); }
 .mq-wall .mq-offline { display: none; }
 .mq-wall .waiting { place-self: center; grid-row: 2; font-size: calc(var(--u) * 5); color: var(--muted); }
