@@ -48,8 +48,7 @@ def _personal_data(url: str) -> set[str]:
     columns = (Household.head_name, Household.phone, Household.id_number, HouseholdMember.name,
                GroupMember.name, GroupMember.phone, Cadre.name, Cadre.phone)
     with engine.connect() as conn:
-        values = {v for column in columns for v in conn.scalars(select(column)) if v}
-    return values
+        return {v for column in columns for v in conn.scalars(select(column)) if v}
 
 
 def _town_order(url: str) -> list[str]:
@@ -116,7 +115,7 @@ def test_fills_the_screen_cycles_every_town_and_shows_no_personal_data(page, dis
 
 def test_comes_back_by_itself_after_the_app_restarts(page, display_app):
     page.goto(f"{display_app['base']}/display?dwell={DWELL}")
-    view, count = _next_view(page, None)
+    _next_view(page, None)
     _stop(display_app["proc"])
     page.wait_for_selector(".mq-offline", state="visible", timeout=30_000)
     assert page.locator(WALL).get_attribute("data-view")  # the last screen stays up
