@@ -46,7 +46,7 @@ def last_ended_quarter(today: dt.date | None = None) -> str:
 
 def recent_quarters(today: dt.date | None = None, n: int = 8) -> list[str]:
     """The last ``n`` ended quarters, newest first."""
-    out, day = [], dt.date.fromisoformat(f"{quarter_end(last_ended_quarter(today))}")
+    out, day = [], quarter_end(last_ended_quarter(today))
     for _ in range(n):
         q = quarter_of(day)
         out.append(q)
