@@ -1,4 +1,9 @@
-"""Minqing entry point: language, town picker, navigation. Pages do the rest."""
+"""Minqing entry point: language, sign-in gate, town picker, navigation. Pages do the rest.
+
+Nothing but the sign-in form runs until a viewer is signed in (``ui.auth``); each role is offered
+only its pages (``_pages``), and every page reads through ``ui.current_scope()``, the viewer's
+jurisdiction narrowed by the town picker.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,10 @@ import streamlit as st
 
 import ui
 from minqing import i18n
+from minqing.access import AGGREGATES_ONLY, MANAGES_ACCOUNTS, READS_AUDIT, Role
 from minqing.registry import has_data
+from minqing.scope import Viewer
+from ui import auth
 
 ROOT = Path(__file__).resolve().parent
 
@@ -22,9 +30,12 @@ def _language() -> None:
     )
 
 
-def _town_picker() -> None:
-    """A town picker that scopes every page and follows ``?town=`` deep links."""
-    choices = ui.towns(ui.engine(), ui.version())
+def _town_picker(viewer: Viewer) -> None:
+    """A town picker that narrows a district-wide viewer and follows ``?town=`` deep links."""
+    if viewer.level != "district":
+        st.session_state.town_id = None
+        return
+    choices = ui.towns(ui.engine(), ui.version(), viewer.scope())
     ids = [None, *[town_id for town_id, _ in choices]]
     names = dict(choices)
     linked = ui.query_int("town")
@@ -43,6 +54,40 @@ def _town_picker() -> None:
         st.query_params["town"] = str(st.session_state.town_id)
 
 
+def _pages(viewer: Viewer | None) -> dict[str, list]:
+    """The pages the viewer's role may open; a deep link to any other lands on the default.
+
+    Signed out (``None``): every page, registered hidden and never run, so that the address a
+    visitor opened (``/household?household=9``) is still there once they have signed in.
+    """
+    role = Role.ADMIN if viewer is None else Role(viewer.role)
+    browse = [st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
+                      icon=":material/dashboard:", url_path="overview", default=True)]
+    pages = {ui.t("nav.section.browse"): browse}
+    if role in AGGREGATES_ONLY:
+        return pages
+    browse.append(st.Page("app_pages/map.py", title=ui.t("nav.map"), icon=":material/map:",
+                          url_path="map"))
+    pages[ui.t("nav.section.records")] = [
+        st.Page("app_pages/grid.py", title=ui.t("nav.grid"), icon=":material/grid_view:",
+                url_path="grid"),
+        st.Page("app_pages/case.py", title=ui.t("nav.case"), icon=":material/assignment:",
+                url_path="case"),
+        st.Page("app_pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
+                url_path="household"),
+    ]
+    admin = []
+    if role in MANAGES_ACCOUNTS or viewer is None:
+        admin.append(st.Page("app_pages/accounts.py", title=ui.t("nav.accounts"),
+                             icon=":material/manage_accounts:", url_path="accounts"))
+    if role in READS_AUDIT:
+        admin.append(st.Page("app_pages/audit.py", title=ui.t("nav.audit"),
+                             icon=":material/policy:", url_path="audit"))
+    if admin:
+        pages[ui.t("nav.section.admin")] = admin
+    return pages
+
+
 def run() -> None:
     st.set_page_config(page_title="民情 Minqing", page_icon=str(ROOT / "static" / "favicon.png"), layout="wide")
     _language()
@@ -50,23 +95,19 @@ def run() -> None:
         st.title(ui.t("app.title"))
         st.warning(ui.t("app.no_database"))
         return
-    _town_picker()
-    pages = {
-        ui.t("nav.section.browse"): [
-            st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
-                    icon=":material/dashboard:", url_path="overview", default=True),
-            st.Page("app_pages/map.py", title=ui.t("nav.map"), icon=":material/map:", url_path="map"),
-        ],
-        ui.t("nav.section.records"): [
-            st.Page("app_pages/grid.py", title=ui.t("nav.grid"), icon=":material/grid_view:",
-                    url_path="grid"),
-            st.Page("app_pages/case.py", title=ui.t("nav.case"), icon=":material/assignment:",
-                    url_path="case"),
-            st.Page("app_pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
-                    url_path="household"),
-        ],
-    }
-    st.navigation(pages).run()
+    viewer = auth.current_viewer()
+    auth.write_cookie()
+    if viewer is None or auth.needs_password_change(viewer):
+        st.navigation(_pages(None), position="hidden")  # keeps the address; runs no page
+        if viewer is None:
+            auth.sign_in_form()
+        else:
+            auth.account_box(viewer)
+            auth.change_password_form(viewer, forced=True)
+        return
+    auth.account_box(viewer)
+    _town_picker(viewer)
+    st.navigation(_pages(viewer)).run()
 
 
 run()

@@ -43,6 +43,9 @@ def missing_record(kind: str, raw: str | None) -> None:
         st.warning(ui.t("link.malformed", name=kind, value=raw))
     else:
         st.warning(ui.t(f"{kind}.not_found", value=raw))
+        who = ui.viewer()
+        if who.level != "district":
+            st.caption(ui.t("auth.jurisdiction_note", where=plain(ui.jurisdiction_name(who))))
         if ui.current_town() is not None:
             st.button(ui.t("link.show_all_towns"), on_click=_show_all_towns)
 

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from minqing.kpi import headline, town_table
 from minqing.scope import Scope
 from minqing.store import get_engine
+from tests.auth import sign_in
 from tests.conftest import APP, AS_OF
 
 
@@ -17,7 +18,7 @@ def app(sqlite_demo_url, monkeypatch) -> AppTest:
     from minqing.store import get_engine as cached
 
     cached.cache_clear()
-    return AppTest.from_file(APP, default_timeout=60)
+    return sign_in(AppTest.from_file(APP, default_timeout=60), "district_supervisor")
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
