@@ -419,7 +419,7 @@ def jurisdiction_options(engine: Engine, *, scope: Scope, level: str) -> list[tu
             stmt = select(Town.id, Town.name).where(scope.where(Town)).order_by(Town.code)
         elif level == "area":
             stmt = (select(Area.id, (Town.name + " " + Area.name).label("name"))
-                    .join(Town, Town.id == Area.town_id).where(scope.where(Area))
+                    .select_from(Area).join(Town, Town.id == Area.town_id).where(scope.where(Area))
                     .order_by(Area.town_id, Area.id))
         elif level == "grid":
             stmt = (select(Grid.id, (Grid.code + " " + Grid.name).label("name"))
@@ -437,8 +437,8 @@ def jurisdiction_label(engine: Engine, level: str, jurisdiction_id: int | None) 
         if level == "town":
             stmt = select(Town.name).where(Town.id == jurisdiction_id)
         elif level == "area":
-            stmt = (select(Town.name + " " + Area.name).join(Town, Town.id == Area.town_id)
-                    .where(Area.id == jurisdiction_id))
+            stmt = (select(Town.name + " " + Area.name).select_from(Area)
+                    .join(Town, Town.id == Area.town_id).where(Area.id == jurisdiction_id))
         else:
             stmt = select(Grid.code + " " + Grid.name).where(Grid.id == jurisdiction_id)
         return conn.scalar(stmt) or f"{level} {jurisdiction_id}"

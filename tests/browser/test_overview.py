@@ -15,7 +15,8 @@ from tests.conftest import AS_OF
 pytestmark = pytest.mark.browser
 
 
-def test_counters_and_town_table_render_offline(page, app_url, browser_demo_url):
+def test_counters_and_town_table_render_offline(page, app_url, browser_demo_url, sign_in_as):
+    sign_in_as("district_supervisor")
     towns = town_table(get_engine(browser_demo_url), scope=Scope.district(), today=AS_OF)
     page.goto(app_url)
     page.wait_for_selector("[data-testid='stMetricValue']")
@@ -36,7 +37,8 @@ def test_counters_and_town_table_render_offline(page, app_url, browser_demo_url)
     assert page.blocked_requests == []
 
 
-def test_english_switch_in_the_browser(page, app_url):
+def test_english_switch_in_the_browser(page, app_url, sign_in_as):
+    sign_in_as("district_supervisor")
     page.goto(f"{app_url}/?lang=en")
     page.wait_for_selector("[data-testid='stMetricValue']")
     wait_for_app(page)
