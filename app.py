@@ -61,8 +61,14 @@ def _pages(viewer: Viewer | None) -> dict[str, list]:
     visitor opened (``/household?household=9``) is still there once they have signed in.
     """
     role = Role.ADMIN if viewer is None else Role(viewer.role)
-    browse = [st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
-                      icon=":material/dashboard:", url_path="overview", default=True)]
+    browse = [
+        # Streamlit serves the default page at "/" only; the hidden twin answers the address
+        # users copy after following an in-app link (/overview). "home" is never linked.
+        st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
+                icon=":material/dashboard:", url_path="home", default=True),
+        st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
+                icon=":material/dashboard:", url_path="overview", visibility="hidden"),
+    ]
     pages = {ui.t("nav.section.browse"): browse}
     if role in AGGREGATES_ONLY:
         return pages

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from minqing.geometry import Geometry
@@ -67,6 +68,11 @@ class Grid(Base):
     kind: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=1)
     geom = mapped_column(Geometry("POLYGON"), nullable=False)
+    # added in 0005 (grid layers): the village (rural) or community (urban) the grid belongs to,
+    # and whether the grid is in the current layer version (a grid merged away or not yet
+    # published keeps its row, so the history that names it stays attached; see minqing.layers)
+    village: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
 
 class Household(Base):
@@ -181,6 +187,9 @@ class DiaryEntry(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     # added in 0006: the signed-in account that wrote the entry (None for imported history)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # added in 0005: the grid the entry was recorded in, once a published layer moved it to
+    # another grid (NULL: recorded in ``grid_id``, which is always the current grid)
+    recorded_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
 
 
 class Case(Base):
@@ -219,6 +228,8 @@ class Case(Base):
     feedback: Mapped[str | None] = mapped_column(Text)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # added in 0005: as on DiaryEntry, the grid the case was recorded in (NULL: ``grid_id``)
+    recorded_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -333,3 +344,86 @@ class AppSecret(Base):
 #: Tables that belong to the deployment, not to the district's records: rebuilding the demo
 #: (``minqing demo --replace``) keeps them.
 DEPLOYMENT_TABLES = frozenset({"accounts", "auth_tokens", "audit_log", "app_secrets"})
+
+
+# --- Grid layer versions (0005, the planner): see minqing.layers -------------------------------
+
+
+class GridLayer(Base):
+    """A version of the grid layer: a set of grids and an assignment of every household to one.
+
+    Exactly one version is current once any exists; the ``grids`` and ``households.grid_id`` rows
+    always mirror it. ``source`` says what made it ("initial", "import", "plan").
+    """
+
+    __tablename__ = "grid_layers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)  # 1, 2, 3 ... as users see it
+    label: Mapped[str] = mapped_column(String(120), default="")
+    source: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("grid_layers.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    grids: Mapped[int] = mapped_column(Integer, default=0)
+    households: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LayerGrid(Base):
+    """One grid as it is in one layer version (its geometry and attributes at that version)."""
+
+    __tablename__ = "layer_grids"
+    __table_args__ = (UniqueConstraint("layer_id", "grid_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("grid_layers.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    village: Mapped[str] = mapped_column(String(64), default="")
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    geom = mapped_column(Geometry("POLYGON"), nullable=False)
+
+
+class LayerHousehold(Base):
+    """A household's grid in one layer version."""
+
+    __tablename__ = "layer_households"
+
+    layer_id: Mapped[int] = mapped_column(ForeignKey("grid_layers.id"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
+
+
+class LayerEvent(Base):
+    """An audited act on a layer version (create, publish, restore): who, when, why. Appended."""
+
+    __tablename__ = "layer_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("grid_layers.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[str] = mapped_column(Text, default="")  # JSON: counts, previous current version
+
+
+class PlannerBound(Base):
+    """A size bound the planner may change: households per grid, backbone ratio, pairings.
+
+    ``key`` names what is bounded (see :mod:`minqing.sizing`); ``low``/``high`` are inclusive.
+    """
+
+    __tablename__ = "planner_bounds"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    low: Mapped[int] = mapped_column(Integer)
+    high: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")

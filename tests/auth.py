@@ -33,18 +33,28 @@ PASSWORDS = {a.username: a.password for a in DEMO_ACCOUNTS}
 
 
 def viewer_for(role: str, url: str | None = None) -> Viewer:
-    """The viewer of the demo account holding ``role`` in the database at ``url``."""
+    """The viewer of the demo account holding ``role`` in the database at ``url``.
+
+    A database built by hand (tests/world.py, tests/kpi_world.py) gets the demo accounts on first
+    use, placed in its first town, area and grid like the demo's.
+    """
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
     from minqing.accounts import viewer_of
+    from minqing.demo.accounts import write_demo_accounts
     from minqing.models import Account
     from minqing.store import get_engine
 
     engine = get_engine(url or os.environ["MINQING_DATABASE_URL"])
+    wanted = select(Account).where(Account.username == USERNAMES[Role(role).value])
     with Session(engine) as session:
-        account = session.scalars(select(Account).where(
-            Account.username == USERNAMES[Role(role).value])).one()
+        account = session.scalars(wanted).first()
+    if account is None:
+        with engine.begin() as conn:
+            write_demo_accounts(conn)
+        with Session(engine) as session:
+            account = session.scalars(wanted).one()
     return viewer_of(account)
 
 

@@ -27,6 +27,7 @@ from minqing.demo.groups import Cadres, Groups
 from minqing.demo.people import Households, Members
 from minqing.demo.records import Diary
 from minqing.geometry import SRID
+from minqing.layers import snapshot_current
 
 BATCH = 50_000
 
@@ -139,6 +140,7 @@ def write(conn: Connection, *, towns: list[TownPlan], grids: GridPlan, hh: House
                      _ids(services["cadre"]), _days(services["done_on"]), services["description"],
                      strict=True)))
     _insert(conn, m.DatasetInfo, ("key", "value"), list(info.items()))
+    snapshot_current(conn, actor="demo", source="initial")  # grid layer version 1
 
 
 def _write_places(conn: Connection, towns: list[TownPlan], grids: GridPlan,
@@ -152,9 +154,11 @@ def _write_places(conn: Connection, towns: list[TownPlan], grids: GridPlan,
         for i, ((t, name), head) in enumerate(zip(grids.area_names, area_heads, strict=True))
     ])
     n = len(grids.code)
-    _insert(conn, m.Grid, ("id", "code", "name", "town_id", "area_id", "kind", "version", "geom"),
+    _insert(conn, m.Grid,
+            ("id", "code", "name", "town_id", "area_id", "kind", "version", "village", "geom"),
             list(zip(_ids(range(n)), grids.code, grids.name, _ids(grids.town), _ids(grids.area),
-                     grids.kind.tolist(), [1] * n, _encode(conn, grids.geom), strict=True)))
+                     grids.kind.tolist(), [1] * n, grids.village, _encode(conn, grids.geom),
+                     strict=True)))
 
 
 def _write_households(conn: Connection, grids: GridPlan, hh: Households, members: Members) -> None:
