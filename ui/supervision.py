@@ -13,16 +13,10 @@ from minqing.supervision.reviews import area_choices
 from minqing.xlsx import Sheet, workbook_bytes
 from ui.casework import case_link
 
-ACTOR = "_actor"
 
-
-def actor_input(key: str, label_key: str = "sv.actor", default: str = "") -> str:
-    """Who acted, typed as on the case page (remembered for the session)."""
-    return st.text_input(ui.t(label_key), value=st.session_state.get(ACTOR) or default, key=key)
-
-
-def remember_actor(name: str) -> None:
-    st.session_state[ACTOR] = (name or "").strip()
+def actor() -> str:
+    """Who acts: the signed-in account (the data layer records it from the scope too)."""
+    return ui.viewer().label
 
 
 def area_picker() -> tuple[int, str, str] | None:

@@ -49,6 +49,7 @@ from minqing.models import (
 )
 from minqing.scope import Scope
 from minqing.store import session_scope
+from minqing.supervision import require_supervision
 from minqing.vocab import CaseStatus
 
 HIGH_RISK = 3
@@ -150,8 +151,9 @@ def start_meeting(engine: Engine, *, scope: Scope, kind: str, held_on: dt.date, 
     """
     today = today or clock_today()
     kind = Kind(kind)
+    require_supervision(scope)
     chair = _required(chair, "chair", "meeting.field.chair")
-    actor = _required(actor, "actor", "case.field.actor")
+    actor = _required(scope.actor(actor), "actor", "case.field.actor")
     if held_on > today:
         raise InputError("meeting.error.future", field="held_on", day=today.isoformat())
     with session_scope(engine) as s:
@@ -213,6 +215,8 @@ def record_decision(engine: Engine, *, scope: Scope, meeting_id: int, case_id: i
     ids of the events written. Refusals are the case rules' (:mod:`minqing.cases`), "nothing
     decided" and "already decided".
     """
+    require_supervision(scope)
+    actor = scope.actor(actor)
     fields = {"track": track or None, "leader": (leader or "").strip() or None,
               "department": (department or "").strip() or None}
     if not any(fields.values()) and deadline is None and not (comment or "").strip():
@@ -245,6 +249,8 @@ def record_rectification(engine: Engine, *, scope: Scope, meeting_id: int, case_
                          today: dt.date | None = None) -> int:
     """A follow-up's criticism and rectification deadline on one case: the case action
     ``rectify`` and the item, one transaction. Returns the case event id."""
+    require_supervision(scope)
+    actor = scope.actor(actor)
     with session_scope(engine) as s:
         item = _item(s, meeting_id, case_id, Kind.FOLLOW_UP, scope)
         casework.apply(s, case_id=case_id, version=version, action=casework.Action.RECTIFY.value,
