@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-__all__ = ["gk_crs", "in_china", "shift_to_gcj02", "wgs84_to_gcj02"]
+__all__ = ["gcj02_to_wgs84", "gk_crs", "in_china", "shift_to_gcj02", "wgs84_to_gcj02"]
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, as the GCJ-02 formula uses
 _EE = 0.00669342162296594323
@@ -73,6 +73,21 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     dlon = (dlon * 180.0) / (_A / sqrtmagic * np.cos(radlat) * np.pi)
     inside = in_china(lon, lat)
     return np.where(inside, lon + dlon, lon), np.where(inside, lat + dlat, lat)
+
+
+def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Undo :func:`wgs84_to_gcj02` (two fixed-point steps: within centimetres in China).
+
+    Used on what the map reports (its bounds are in the basemap's datum) before querying
+    WGS84 data.
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    x, y = lon, lat
+    for _ in range(2):
+        sx, sy = wgs84_to_gcj02(x, y)
+        x, y = x - (sx - lon), y - (sy - lat)
+    return x, y
 
 
 def _shift_coords(coords: np.ndarray) -> np.ndarray:

@@ -34,6 +34,7 @@ __all__ = [
     "grid_frame",
     "household_count",
     "household_points",
+    "households_in_box",
     "mask_name",
     "open_case_points",
     "service_groups",
@@ -122,6 +123,30 @@ def household_points(
     if not reveal_names:
         frame["head_name"] = frame["head_name"].map(mask_name)
     return frame
+
+
+def households_in_box(
+    engine: Engine,
+    *,
+    scope: Scope,
+    box: tuple[float, float, float, float],
+    limit: int,
+) -> pd.DataFrame:
+    """Position and special-household tags of the households in scope inside ``box``
+    (minx, miny, maxx, maxy, WGS84), for the district map's street view.
+
+    At most ``limit + 1`` rows, so that the caller can tell "more than ``limit``" without
+    reading a whole town. Columns ``lon``, ``lat``, ``tags`` only: no name, no code, no id
+    (the map draws dots, and whatever reaches the browser can be read there).
+    """
+    minx, miny, maxx, maxy = box
+    stmt = (
+        select(Household.lon, Household.lat, Household.tags)
+        .where(scope.where(Household), Household.lon.between(minx, maxx),
+               Household.lat.between(miny, maxy))
+        .limit(limit + 1)
+    )
+    return _frame(engine, stmt)
 
 
 def service_groups(engine: Engine, *, scope: Scope) -> pd.DataFrame:
