@@ -53,8 +53,12 @@ def run() -> None:
     _town_picker()
     pages = {
         ui.t("nav.section.browse"): [
+            # Streamlit serves the default page at "/" only; the hidden twin answers the address
+            # users copy after following an in-app link (/overview). "home" is never linked.
             st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
-                    icon=":material/dashboard:", url_path="overview", default=True),
+                    icon=":material/dashboard:", url_path="home", default=True),
+            st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
+                    icon=":material/dashboard:", url_path="overview", visibility="hidden"),
             st.Page("app_pages/map.py", title=ui.t("nav.map"), icon=":material/map:", url_path="map"),
         ],
         ui.t("nav.section.records"): [
@@ -64,6 +68,20 @@ def run() -> None:
                     url_path="case"),
             st.Page("app_pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
                     url_path="household"),
+        ],
+        ui.t("nav.section.supervision"): [
+            st.Page("app_pages/review.py", title=ui.t("nav.review"), icon=":material/rate_review:",
+                    url_path="review"),
+            st.Page("app_pages/consultation.py", title=ui.t("nav.consultation"),
+                    icon=":material/groups:", url_path="consultation"),
+            st.Page("app_pages/followup.py", title=ui.t("nav.followup"),
+                    icon=":material/event_repeat:", url_path="followup"),
+            st.Page("app_pages/verification.py", title=ui.t("nav.verification"),
+                    icon=":material/fact_check:", url_path="verification"),
+            st.Page("app_pages/scoring.py", title=ui.t("nav.scoring"),
+                    icon=":material/military_tech:", url_path="scoring"),
+            st.Page("app_pages/kpis.py", title=ui.t("nav.kpis"), icon=":material/monitoring:",
+                    url_path="kpis"),
         ],
     }
     st.navigation(pages).run()

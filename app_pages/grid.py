@@ -21,9 +21,10 @@ from ui.casework import (
     households_table,
     missing_record,
     people_tables,
-    plain,
     timeline_table,
 )
+from ui.kpis import metrics, period
+from ui.safe import md
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -51,9 +52,9 @@ def _scope_backlog() -> None:
 
 
 def _header(p: grids.GridProfile) -> None:
-    st.title(plain(p.name))
-    area = ui.t("grid.area_line", area=plain(p.area), head=plain(p.area_head))
-    st.caption(f"{plain(p.code)} · {plain(p.town)} · {area} · {ui.t(f'grid_kind.{p.kind}')}")
+    st.title(md(p.name))
+    area = ui.t("grid.area_line", area=md(p.area), head=md(p.area_head))
+    st.caption(f"{md(p.code)} · {md(p.town)} · {area} · {ui.t(f'grid_kind.{p.kind}')}")
     ui.demo_badge()
     cells = [(ui.t("kpi.households"), p.households), (ui.t("grid.population"), p.population)]
     cells += [(ui.t(f"tag.{tag}"), n) for tag, n in p.special.items()]
@@ -61,21 +62,16 @@ def _header(p: grids.GridProfile) -> None:
         column.metric(label, f"{value:,}")
 
 
+GRID_KPIS = ("diary_entries", "risks_found", "people_received", "opinions_taken", "cases_opened",
+             "problems_solved", "on_time_rate", "open_cases", "overdue_cases")
+
+
 def _counters(grid_id: int, day: dt.date) -> None:
-    period = st.date_input(ui.t("grid.period"), value=(dt.date(day.year, 1, 1), day),
-                           max_value=day, key="grid_period")
-    since, until = (period if isinstance(period, tuple) and len(period) == 2
-                    else (dt.date(day.year, 1, 1), day))
-    c = grids.grid_counters(ui.engine(), scope=ui.current_scope(), grid_id=grid_id,
-                            since=since, until=until, today=day)
-    rate = "—" if c.on_time_rate is None else f"{c.on_time_rate:.0%}"
-    cells = [("grid.kpi.entries", c.diary_entries), ("grid.kpi.risks", c.risks_found),
-             ("grid.kpi.received", c.people_received), ("grid.kpi.opinions", c.opinions_taken),
-             ("grid.kpi.opened", c.cases_opened), ("grid.kpi.closed", c.cases_closed),
-             ("kpi.on_time_rate", rate), ("kpi.open_cases", c.open_now),
-             ("kpi.overdue_cases", c.overdue_now)]
-    for column, (key, value) in zip(st.columns(len(cells)), cells, strict=True):
-        column.metric(ui.t(key), value)
+    since, until = period("grid_period")
+    values = grids.grid_kpis(ui.engine(), scope=ui.current_scope(), grid_id=grid_id,
+                             kpis=GRID_KPIS, since=since, until=until, today=day)
+    if values is not None:
+        metrics(values, GRID_KPIS)
 
 
 def _map_and_people(data: GridPage) -> None:

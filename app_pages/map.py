@@ -162,7 +162,7 @@ def page() -> None:
     st.caption(f"{ui.t('map.caption', today=day.isoformat())} {ui.t('map.copy_link')}")
     basemap = _setup()
     if basemap.problem:
-        st.info(ui.t("map.basemap_problem", why=basemap.problem))
+        st.info(ui.t("map.basemap_problem", why=md(basemap.problem)))
     _map_panel(day)
 
 

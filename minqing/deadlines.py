@@ -27,10 +27,14 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, Date, Integer, and_, case, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from minqing.models import Case
-from minqing.vocab import CaseStatus, Track
+from minqing.vocab import OPEN_STATUSES, Track
+
+_OPEN = tuple(status.value for status in OPEN_STATUSES)
 
 
 def _span(first: str, last: str) -> set[dt.date]:
@@ -137,14 +141,60 @@ def deadline_for(track: str, opened_on: dt.date, promised: dt.date | None = None
     return add_working_days(opened_on, WORKING_DAY_LIMITS[track])
 
 
+def open_clause() -> ColumnElement[bool]:
+    """SQL: the case is open (not yet closed, 销号).
+
+    Spelled ``status IN (open statuses)`` rather than ``status != 'closed'`` so that the
+    ``(town_id, status)`` / ``(grid_id, status)`` indexes answer it without reading closed cases,
+    which are the vast majority.
+    """
+    return Case.status.in_(_OPEN)
+
+
+def is_open(status: str) -> bool:
+    """Python twin of :func:`open_clause`."""
+    return status in _OPEN
+
+
 def overdue_clause(today: dt.date) -> ColumnElement[bool]:
-    """SQL: the case is still open and its deadline has passed."""
-    return and_(Case.status != CaseStatus.CLOSED.value, Case.deadline < today)
+    """SQL: the case is still open and its deadline has passed (a case due today is not late)."""
+    return and_(open_clause(), Case.deadline < today)
 
 
 def is_overdue(status: str, deadline: dt.date, today: dt.date) -> bool:
     """Python twin of :func:`overdue_clause`, for records already in memory."""
-    return status != CaseStatus.CLOSED.value and deadline < today
+    return is_open(status) and deadline < today
+
+
+class _DaysBetween(FunctionElement):
+    """``end - start`` in whole days, portable between SQLite and PostgreSQL."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_DaysBetween)
+def _days_between_pg(element, compiler, **kw):
+    start, end = element.clauses
+    return f"({compiler.process(end, **kw)} - {compiler.process(start, **kw)})"
+
+
+@compiles(_DaysBetween, "sqlite")
+def _days_between_sqlite(element, compiler, **kw):
+    start, end = element.clauses
+    return (f"CAST(julianday({compiler.process(end, **kw)}) - "
+            f"julianday({compiler.process(start, **kw)}) AS INTEGER)")
+
+
+def days_overdue_clause(today: dt.date) -> ColumnElement[int]:
+    """SQL: calendar days the case is past its deadline; 0 when it is not overdue."""
+    late = _DaysBetween(Case.deadline, literal(today, Date()))
+    return case((overdue_clause(today), late), else_=0)
+
+
+def days_overdue(status: str, deadline: dt.date, today: dt.date) -> int:
+    """Python twin of :func:`days_overdue_clause`."""
+    return (today - deadline).days if is_overdue(status, deadline, today) else 0
 
 
 def days_left(deadline: dt.date, today: dt.date) -> int:
@@ -154,7 +204,7 @@ def days_left(deadline: dt.date, today: dt.date) -> int:
 
 def deadline_state(status: str, deadline: dt.date, today: dt.date) -> DeadlineState:
     """Closed, overdue, due within :data:`DUE_SOON_DAYS`, or on track."""
-    if status == CaseStatus.CLOSED.value:
+    if not is_open(status):
         return DeadlineState.CLOSED
     if is_overdue(status, deadline, today):
         return DeadlineState.OVERDUE

@@ -1,5 +1,5 @@
 """Everything about one grid that a supervisor drills into: its profile, its service group and
-their cadre pairings, and its counters over a period.
+their cadre pairings, and its KPIs over a period.
 
 Each function takes the caller's scope so that jurisdiction and personal-data masking are enforced
 here, once, rather than on the page. A grid outside the scope reads as absent.
@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, func, select
 
 from minqing.clock import today as clock_today
-from minqing.deadlines import overdue_clause
+from minqing.kpi import headline
 from minqing.models import (
     Area,
     Cadre,
-    Case,
-    DiaryEntry,
     Grid,
     GroupMember,
     Household,
@@ -29,7 +28,7 @@ from minqing.models import (
     Town,
 )
 from minqing.scope import Scope
-from minqing.vocab import OPEN_STATUSES, CaseStatus, HouseholdTag, RecordKind
+from minqing.vocab import HouseholdTag
 
 
 @dataclass(frozen=True)
@@ -171,47 +170,13 @@ def pairings(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame:
     return frame.sort_values("level", key=lambda s: s.map(order)).reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class GridCounters:
-    """A grid's headline counters for a period (open/overdue are as of ``today``)."""
-
-    diary_entries: int
-    risks_found: int
-    people_received: int
-    opinions_taken: int
-    cases_opened: int
-    cases_closed: int
-    closed_on_time: int
-    open_now: int
-    overdue_now: int
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return self.closed_on_time / self.cases_closed if self.cases_closed else None
-
-
-def grid_counters(engine: Engine, *, scope: Scope, grid_id: int, since: dt.date, until: dt.date,
-                  today: dt.date | None = None) -> GridCounters:
-    """Diary and case counters for one grid between ``since`` and ``until`` (inclusive)."""
-    today = today or clock_today()
-    in_period = DiaryEntry.entry_date.between(since, until)
-    diary = select(
-        func.count(),
-        func.coalesce(func.sum(case((DiaryEntry.kind == RecordKind.RISK.value, 1), else_=0)), 0),
-        func.coalesce(func.sum(DiaryEntry.people_received), 0),
-        func.coalesce(func.sum(DiaryEntry.opinions_taken), 0),
-    ).where(scope.where(DiaryEntry), DiaryEntry.grid_id == grid_id, in_period)
-    closed = and_(Case.status == CaseStatus.CLOSED.value, Case.closed_on.between(since, until))
-    cases = select(
-        func.coalesce(func.sum(case((Case.opened_on.between(since, until), 1), else_=0)), 0),
-        func.coalesce(func.sum(case((closed, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((and_(closed, Case.closed_on <= Case.deadline), 1),
-                                    else_=0)), 0),
-        func.coalesce(func.sum(case((Case.status.in_([s.value for s in OPEN_STATUSES]), 1),
-                                    else_=0)), 0),
-        func.coalesce(func.sum(case((overdue_clause(today), 1), else_=0)), 0),
-    ).where(scope.where(Case), Case.grid_id == grid_id)
+def grid_kpis(engine: Engine, *, scope: Scope, grid_id: int, kpis: Iterable[str],
+              since: dt.date, until: dt.date, today: dt.date | None = None) -> dict | None:
+    """The grid's KPIs over ``since``..``until`` (see :mod:`minqing.kpi`), or None when the grid
+    lies outside ``scope``."""
+    inside = select(Grid.id).where(scope.where(Grid), Grid.id == grid_id)
     with engine.connect() as conn:
-        d = conn.execute(diary).one()
-        c = conn.execute(cases).one()
-    return GridCounters(*(int(v) for v in (*d, *c)))
+        if conn.scalar(inside) is None:
+            return None
+    return headline(engine, scope=Scope.grid(grid_id), kpis=kpis, since=since, until=until,
+                    today=today or clock_today())

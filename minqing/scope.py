@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, and_, select, true
 
 from minqing.models import Area, Grid, Town
 
@@ -56,6 +56,12 @@ class Scope:
         ``model`` is Town, Grid, or any model with ``town_id`` and ``grid_id`` columns
         (households, diary entries, cases).
         """
+        if model is Grid:  # grids of the current layer version only (see minqing.layers)
+            active = Grid.active.is_(True)
+            if self.level == "district":
+                return active
+            column = {"town": Grid.town_id, "area": Grid.area_id, "grid": Grid.id}[self.level]
+            return and_(active, column == self.id)
         if self.level == "district":
             return true()
         if model is Town:
@@ -64,8 +70,6 @@ class Scope:
             return {"town": Area.town_id == self.id, "area": Area.id == self.id}.get(
                 self.level, Area.id == select(Grid.area_id).where(Grid.id == self.id).scalar_subquery()
             )
-        if model is Grid:
-            return {"town": Grid.town_id, "area": Grid.area_id, "grid": Grid.id}[self.level] == self.id
         if self.level == "town":
             return model.town_id == self.id
         if self.level == "area":

@@ -11,6 +11,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from minqing import i18n
+from minqing.links import parse_id
 from minqing.registry import data_version, town_choices
 from minqing.scope import Scope
 from minqing.settings import load_settings
@@ -46,12 +47,9 @@ def towns(_engine: Engine, data_version: str) -> list[tuple[int, str]]:
 
 
 def query_int(name: str) -> int | None:
-    """An integer deep-link parameter (``?grid=12``), or None when absent or malformed."""
-    raw = st.query_params.get(name)
-    try:
-        return int(raw) if raw is not None else None
-    except ValueError:
-        return None
+    """An id deep-link parameter (``?grid=12``), or None when absent, malformed or out of range
+    (:func:`minqing.links.parse_id` says what is accepted)."""
+    return parse_id(st.query_params.get(name))
 
 
 def current_town() -> int | None:

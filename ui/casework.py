@@ -11,24 +11,13 @@ import streamlit as st
 
 import ui
 from minqing.errors import DomainError
-
-_MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#+-.!|~$"})
-
-
-def plain(text: object) -> str:
-    """User-entered text made inert for markdown-rendering elements (titles, captions, links)."""
-    return str(text if text is not None else "").translate(_MARKDOWN_SPECIALS)
+from minqing.links import case_url, household_url
+from ui.safe import md
 
 
 def show_refusal(exc: DomainError) -> None:
     """A refusal in the user's language, never a traceback."""
-    st.error(exc.message(ui.lang()), icon=":material/error:")
-
-
-def record_id(name: str) -> tuple[int | None, str | None]:
-    """The ``?name=`` deep-link id and the raw text (to name it when it is malformed)."""
-    raw = st.query_params.get(name)
-    return ui.query_int(name), raw
+    st.error(exc.message(ui.lang(), quote=md), icon=":material/error:")
 
 
 def _show_all_towns() -> None:
@@ -36,15 +25,14 @@ def _show_all_towns() -> None:
 
 
 def missing_record(kind: str, raw: str | None) -> None:
-    """A friendly message for an absent, malformed or out-of-scope deep link."""
+    """A friendly message for an absent, malformed or out-of-scope deep link (the raw value is
+    shown as typed: it came from the address bar)."""
     if raw is None:
         st.info(ui.t(f"{kind}.pick_hint"))
-    elif ui.query_int(kind) is None:
-        st.warning(ui.t("link.malformed", name=kind, value=raw))
-    else:
-        st.warning(ui.t(f"{kind}.not_found", value=raw))
-        if ui.current_town() is not None:
-            st.button(ui.t("link.show_all_towns"), on_click=_show_all_towns)
+        return
+    st.warning(ui.t(f"{kind}.not_found", value=md(raw)))
+    if ui.query_int(kind) is not None and ui.current_town() is not None:
+        st.button(ui.t("link.show_all_towns"), on_click=_show_all_towns)
 
 
 def flash(key: str) -> None:
@@ -82,7 +70,7 @@ def green_mark(green: object) -> str:
 
 def case_link(case_id: int, code: str) -> str:
     """A relative deep link whose fragment carries the code, for LinkColumn's display text."""
-    return f"./case?case={int(case_id)}#{code}"
+    return case_url(case_id, fragment=code)
 
 
 def _case_columns(frame: pd.DataFrame) -> dict[str, object]:
@@ -175,7 +163,7 @@ def households_table(points: pd.DataFrame) -> None:
     tags = [("、".join(ui.t(f"tag.{t}") for t in str(raw or "").split(",") if t)) for raw in
             points["tags"]]
     shown = pd.DataFrame({
-        ui.t("tbl.household"): [f"./household?household={int(i)}#{n}" for i, n in
+        ui.t("tbl.household"): [household_url(i, fragment=n) for i, n in
                                 zip(points["household_id"], points["head_name"], strict=True)],
         ui.t("household.tags"): tags,
         ui.t("household.size"): points["size"],

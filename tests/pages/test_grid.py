@@ -12,7 +12,7 @@ from minqing import i18n
 from minqing.cases import NewCase, open_case
 from minqing.grids import grid_choices, group_leader
 from minqing.households import household_choices
-from minqing.models import Case, CaseEvent, DiaryEntry
+from minqing.models import Case, CaseEvent, DiaryEntry, Grid
 from minqing.scope import Scope
 from minqing.store import get_engine, session_scope
 from tests.conftest import APP, AS_OF
@@ -130,11 +130,25 @@ def test_deputies_reception_needs_its_counts(url):
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("abc", "无效"), ("999999", "找不到网格 999999"), ("-1", "找不到网格"),
+    ("abc", "找不到网格 abc"), ("999999", "找不到网格 999999"), ("-1", "找不到网格"),
+    ("99999999999999999999", "找不到网格 99999999999999999999"),
+    ("18446744073709551616", "找不到网格"),
 ])
 def test_bad_grid_links_get_a_friendly_message(url, value, message):
     at = _open_page("app_pages/grid.py", grid=value)
     assert any(message in w.value for w in at.warning)
+
+
+def test_look_alike_ids_do_not_open_the_grid_they_resemble(url):
+    """``int()`` reads 1_2_0, full-width digits and padded text as a number: the page must not."""
+    with session_scope(get_engine(url)) as s:
+        digits = str(s.scalar(select(func.max(Grid.id))))
+    assert len(digits) >= 2
+    full_width = "".join(chr(ord(d) + 0xFEE0) for d in digits)
+    for value in (f"{digits[0]}_{digits[1:]}", full_width, f" {digits}", f"+{digits}", f"{digits}.0"):
+        at = _open_page("app_pages/grid.py", grid=value)
+        assert any("找不到网格" in w.value for w in at.warning), value
+        assert not at.title or at.title[0].value == "网格详情", value
 
 
 def test_no_grid_link_offers_a_picker(url):
@@ -152,7 +166,8 @@ def _registered_case(url: str) -> Case:
 def _fill(at: AppTest, case_id: int, action: str, actor: str, **fields: str) -> AppTest:
     """Choose the action (a rerun, as in the browser) and type into its form, not yet saved."""
     box = at.selectbox(key=f"action_{case_id}")
-    box.select_index(box.options.index(i18n.t(f"case.action.{action}"))).run()
+    assert i18n.t(f"case.action.{action}") in box.options
+    box.set_value(action).run()
     key = next(k for k in at.session_state if str(k).startswith(f"cf_{case_id}_{action}_")
            and str(k).endswith("_actor")).removesuffix("_actor")
     at.text_input(key=f"{key}_actor").input(actor)
