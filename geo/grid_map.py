@@ -9,6 +9,7 @@ their colours are the district map's own (:func:`geo.mapview.new_map`, :mod:`geo
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 import folium
@@ -23,6 +24,8 @@ from geo.crs import shift_to_gcj02
 from geo.layers import case_rows, household_rows
 from geo.mapview import new_map, point_layer, shift_rows
 from geo.style import PALETTE
+from minqing.clock import today as clock_today
+from minqing.deadlines import days_overdue
 from minqing.i18n import t
 
 __all__ = ["grid_map"]
@@ -51,11 +54,13 @@ def _service_point(lat: float, lon: float, label: str, gcj02: bool) -> folium.Ci
     )
 
 
-def _case_frame(backlog: pd.DataFrame) -> pd.DataFrame:
+def _case_frame(backlog: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """The backlog in the shape :func:`geo.layers.case_rows` reads (which marks the green
-    channel in the popup, as on the district map)."""
+    channel in the popup, as on the district map); days overdue as :mod:`minqing.deadlines`
+    counts them."""
     frame = backlog.rename(columns={"id": "case_id"}).copy()
-    frame["days_overdue"] = (-frame["days_left"]).clip(lower=0)
+    frame["days_overdue"] = [days_overdue(status, deadline, today) for status, deadline
+                             in zip(frame["status"], frame["deadline"], strict=True)]
     return frame
 
 
@@ -68,6 +73,7 @@ def grid_map(
     service_point: tuple[float, float] | None,
     basemap: Basemap,
     lang: str,
+    today: dt.date | None = None,
 ) -> folium.Map:
     """Build the grid's map.
 
@@ -81,6 +87,7 @@ def grid_map(
     service_point : ``(lat, lon)`` of the service group, if any.
     basemap : from :func:`geo.basemap.resolve_basemap`.
     lang : catalogue language for labels.
+    today : the day overdue is judged on (default :func:`minqing.clock.today`).
 
     Returns
     -------
@@ -99,7 +106,7 @@ def grid_map(
     if not backlog.empty:
         grids = gpd.GeoDataFrame({"grid_id": [int(backlog["grid_id"].iloc[0])]},
                                  geometry=[geom], crs="EPSG:4326")
-        rows = shift_rows(case_rows(_case_frame(backlog), grids, lang), basemap.gcj02)
+        rows = shift_rows(case_rows(_case_frame(backlog, today or clock_today()), grids, lang), basemap.gcj02)
         m.add_child(point_layer("case", rows))
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
     return m

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
 from minqing.clock import today as clock_today
-from minqing.deadlines import days_left, overdue_clause
+from minqing.deadlines import days_overdue_clause, open_clause, overdue_clause
 from minqing.models import (
     Cadre,
     Case,
@@ -26,7 +26,7 @@ from minqing.models import (
     Town,
 )
 from minqing.scope import Scope
-from minqing.vocab import CaseStatus, MemberRole
+from minqing.vocab import MemberRole
 
 CRS = "EPSG:4326"
 
@@ -187,23 +187,22 @@ def open_case_points(
     """Open cases in scope with track, status, deadline, the overdue flag and a location.
 
     A case sits at its household when it has one; otherwise ``lon``/``lat`` are NaN and the map
-    places it at its grid. ``overdue`` comes from :func:`minqing.deadlines.overdue_clause`.
+    places it at its grid. "Open", ``overdue`` and ``days_overdue`` are
+    :mod:`minqing.deadlines`' own clauses.
     """
     today = today or clock_today()
     stmt = (
         select(
             Case.id.label("case_id"), Case.code, Case.title, Case.track, Case.status,
             Case.deadline, Case.grid_id, Case.green_channel, Case.is_risk,
-            overdue_clause(today).label("overdue"), Household.lon, Household.lat,
+            overdue_clause(today).label("overdue"),
+            days_overdue_clause(today).label("days_overdue"), Household.lon, Household.lat,
         )
         .outerjoin(Household, and_(Household.id == Case.household_id))
-        .where(scope.where(Case), Case.status != CaseStatus.CLOSED.value)
+        .where(scope.where(Case), open_clause())
         .order_by(Case.deadline, Case.id)
     )
     frame = _frame(engine, stmt)
     frame["overdue"] = frame["overdue"].astype(bool)
-    frame["days_overdue"] = [
-        max(0, -days_left(d, today)) if o else 0
-        for d, o in zip(frame["deadline"], frame["overdue"], strict=True)
-    ]
+    frame["days_overdue"] = frame["days_overdue"].astype(int)
     return frame
