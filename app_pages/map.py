@@ -16,6 +16,7 @@ from minqing import kpi
 from minqing.clock import today
 from minqing.settings import load_settings
 from ui import mapstate
+from ui.mapsource import CachedSource
 from ui.safe import md
 
 MAP_HEIGHT = 700
@@ -28,48 +29,6 @@ def _setup():
     """Install the offline Leaflet files and resolve the basemap once per process."""
     use_local_assets()
     return resolve_basemap(load_settings())
-
-
-@st.cache_data(ttl=900, show_spinner=False, max_entries=16)
-def _frames(_engine, version: str, scope, day):
-    return district.MapSource(_engine, scope=scope, today=day, lang="").frames()
-
-
-@st.cache_data(ttl=900, show_spinner=False, max_entries=16)
-def _base(_engine, version: str, scope, day, lang: str, gcj02: bool):
-    return district.base_layers(*_frames(_engine, version, scope, day), lang, gcj02=gcj02)
-
-
-@st.cache_data(ttl=900, show_spinner=False, max_entries=32)
-def _overlay(_engine, version: str, scope, day, lang: str, gcj02: bool, kind: str):
-    return district.MapSource.overlay(_Cached(_engine, version, scope, day, lang, gcj02), kind)
-
-
-@st.cache_data(ttl=300, show_spinner=False, max_entries=64)
-def _in_box(_engine, version: str, scope, box, limit: int):
-    return district.MapSource.households_in_box(_Cached(_engine, version, scope, None, "", False),
-                                                box, limit)
-
-
-class _Cached(district.MapSource):
-    """The map's readers, cached per data version (a write shows at the next run)."""
-
-    def __init__(self, engine, version, scope, day, lang, gcj02) -> None:
-        super().__init__(engine, scope=scope, today=day, lang=lang, gcj02=gcj02)
-        self.version = version
-
-    def frames(self):
-        return _frames(self.engine, self.version, self.scope, self.today)
-
-    def base(self):
-        return _base(self.engine, self.version, self.scope, self.today, self.lang, self.gcj02)
-
-    def overlay(self, kind):
-        return _overlay(self.engine, self.version, self.scope, self.today, self.lang, self.gcj02,
-                        kind)
-
-    def households_in_box(self, box, limit):
-        return _in_box(self.engine, self.version, self.scope, box, limit)
 
 
 def _choice() -> district.MapChoice:
@@ -129,7 +88,7 @@ def _clicked_grid(state: dict | None) -> int | None:
 def _map_panel(day) -> None:
     basemap = _setup()
     engine, version, scope, lang = ui.engine(), ui.version(), ui.current_scope(), ui.lang()
-    source = _Cached(engine, version, scope, day, lang, basemap.gcj02)
+    source = CachedSource(engine, version, scope, day, lang, basemap.gcj02)
     start = mapstate.arrival(repr(scope), MAP_KEY)
     reported = st.session_state.get(MAP_KEY)
     view = Viewport.from_map(reported)

@@ -31,7 +31,6 @@ from geo.layers import (
     case_rows,
     grid_cards,
     grid_geometry,
-    grid_search_rows,
     group_rows,
     hexbin_households,
     household_rows,
@@ -80,7 +79,6 @@ class BaseLayers:
     geometry: GridGeometry
     cards: GridCards
     labels: list[list]
-    search: list[list[str]]
     controls: dict[str, str]
     points: tuple[np.ndarray, np.ndarray] = field(compare=False)
     """Longitude and latitude of a point inside each grid (display datum), for "in view"."""
@@ -88,7 +86,8 @@ class BaseLayers:
 
 def base_layers(grids: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, counters: pd.DataFrame,
                 lang: str, *, gcj02: bool = False) -> BaseLayers:
-    """Simplified geometry, escaped tooltip data, town labels and search rows."""
+    """Simplified geometry, escaped tooltip data (also what the search box matches), town
+    labels and the labels of the map's controls."""
     geometry = grid_geometry(grids, towns, gcj02=gcj02)
     inner = shapely.point_on_surface(np.asarray(grids.geometry.values))
     rows = shift_rows([[p.y, p.x] for p in inner], gcj02)
@@ -96,8 +95,7 @@ def base_layers(grids: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, counters: pd.D
     controls = {key: t(f"map.control.{key}", lang)
                 for key in ("home", "fullscreen", "exit_fullscreen", "search", "not_found")}
     return BaseLayers(geometry, grid_cards(grids, counters, lang),
-                      shift_rows(town_labels(towns), gcj02), grid_search_rows(grids), controls,
-                      points)
+                      shift_rows(town_labels(towns), gcj02), controls, points)
 
 
 @dataclass(frozen=True)
@@ -294,6 +292,6 @@ def district_map(source: MapSource, choice: MapChoice, basemap: Basemap, *,
     classes, style = metric_layer(base, counters, choice.metric, source.lang,
                                   [o.legend for o in overlays])
     m = base_map(base.geometry, base.cards, base.labels, basemap=basemap, controls=base.controls,
-                 search=base.search, view=start)
+                 view=start)
     layers = [style] + [point_layer(o.kind, o.rows, box=o.box) for o in overlays]
     return DistrictMap(m, layers, classes, households, grids_in_view(base, view))

@@ -32,7 +32,6 @@ __all__ = [
     "case_rows",
     "grid_cards",
     "grid_geometry",
-    "grid_search_rows",
     "grid_tooltip_html",
     "group_rows",
     "hexbin_households",
@@ -187,13 +186,6 @@ def grid_tooltip_html(cards: GridCards, i: int) -> str:
     return (f"<div class='mq-tip'><b>{name}</b><div class='mq-sub'>{code} · {town} · {kind}</div>"
             f"<div>{cards.labels['leader']}：{leader}</div><table>{cells}</table>"
             f"<div class='mq-hint'>{cards.labels['hint']}</div></div>")
-
-
-def grid_search_rows(grids: pd.DataFrame) -> list[list[str]]:
-    """``[label, code]`` per grid for the map's search box, plain text (never HTML: the map
-    sets them as text), in the order of ``grids``."""
-    return [[f"{name} · {code}", str(code)]
-            for name, code in zip(grids["name"], grids["code"], strict=True)]
 
 
 # --- point layers ---------------------------------------------------------------------------

@@ -181,6 +181,7 @@ class _GridLayer(MacroElement):
     }
   }).addTo(map);
   window.mqGridLayer = layer;
+  window.mqGridCards = cards;
 })();
 {% endmacro %}
 """)
@@ -226,8 +227,9 @@ class _TownLayer(MacroElement):
 
 class _Controls(MacroElement):
     """Full screen (the browser's Fullscreen API), back to the whole scope, and a search box
-    that finds a grid by name or code (from the grid tooltips' data), zooms to it and outlines
-    it. All in the map, so they work in full screen too, and none of them reruns the app."""
+    that finds a grid by name or code (from the grid tooltips' data: nothing more is sent),
+    zooms to it and outlines it. All in the map, so they work in full screen too, and none of
+    them reruns the app."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
@@ -282,7 +284,14 @@ class _Controls(MacroElement):
     var miss = L.DomUtil.create("div", "miss", box);
     list.id = "mq-grid-names"; input.setAttribute("list", list.id);
     input.type = "search"; input.placeholder = lab.search; input.setAttribute("aria-label", lab.search);
-    var rows = {{ this.rows }};
+    // the grid cards carry names and codes HTML-escaped; a <textarea> turns the entities back
+    // into the characters typed (its content is only ever text, never markup)
+    var plain = document.createElement("textarea");
+    function text(s) { plain.innerHTML = s; return plain.value; }
+    var rows = ((window.mqGridCards || {}).rows || []).map(function (r) {
+      var code = text(r[1]);
+      return [text(r[0]) + " · " + code, code];
+    });
     rows.forEach(function (r) {
       var o = document.createElement("option"); o.value = r[0]; list.appendChild(o);
     });
@@ -318,13 +327,11 @@ class _Controls(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, labels: dict[str, str], home: list[list[float]],
-                 search_rows: list[list[str]]) -> None:
+    def __init__(self, labels: dict[str, str], home: list[list[float]]) -> None:
         super().__init__()
         self._name = "MqControls"
         self.labels = to_json(labels)
         self.home = to_json(home)
-        self.rows = to_json(search_rows)
 
 
 def base_map(
@@ -334,7 +341,6 @@ def base_map(
     *,
     basemap: Basemap,
     controls: dict[str, str] | None = None,
-    search: list[list[str]] = (),
     view: tuple[float, float, float] | None = None,
 ) -> folium.Map:
     """The district (or town) base map: tiles, grids with tooltips, town outlines and names.
@@ -347,8 +353,6 @@ def base_map(
     basemap : from :func:`geo.basemap.resolve_basemap`.
     controls : catalogue labels ``home``, ``fullscreen``, ``exit_fullscreen``, ``search``,
         ``not_found``; without them the map has no controls of its own.
-    search : ``[label, code]`` per grid in the geometry's order, plain text (the script only
-        sets it as text); what the search box matches.
     view : ``(lat, lon, zoom)`` to open at (a shared link); the whole scope when None.
     """
     minx, miny, maxx, maxy = geometry.bounds
@@ -358,7 +362,7 @@ def base_map(
     m.add_child(_TownLayer(geometry.towns_geojson, town_labels))
     home = [[miny, minx], [maxy, maxx]]
     if controls is not None:
-        m.add_child(_Controls(controls, home, [list(row) for row in search]))
+        m.add_child(_Controls(controls, home))
     if view is None:
         m.fit_bounds(home, padding=(8, 8))
     return m

@@ -138,6 +138,12 @@ def test_names_are_shown_as_text_never_run(page, evil_app):
     tooltip.first.wait_for()
     assert EVIL in tooltip.first.inner_text()
     assert frame.locator(".mq-tooltip script").count() == 0
+    # the search box offers and finds the name as typed, as text
+    search = frame.get_by_placeholder("搜索网格名称或编码")
+    search.fill(EVIL)
+    search.press("Enter")
+    inner.wait_for_function(f"() => window.mqFocusedGrid === {grid_id}")
+    assert frame.locator(f"datalist option[value^='{EVIL}']").count() == 1
     assert dialogs == []
     assert page.blocked_requests == []
 

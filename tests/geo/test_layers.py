@@ -14,7 +14,6 @@ from geo.layers import (
     case_rows,
     grid_cards,
     grid_geometry,
-    grid_search_rows,
     grid_tooltip_html,
     group_rows,
     hexbin_households,
@@ -159,12 +158,6 @@ def test_household_tooltips_for_a_grid_view_carry_no_name_and_are_escaped():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rows[0][3]
     assert "五保户" in rows[1][3]
     assert "独居老人" in rows[1][3]
-
-
-def test_search_rows_are_plain_text_in_grid_order(grids):
-    rows = grid_search_rows(grids)
-    assert rows[0] == ["东村 · G1", "G1"]
-    assert rows[2] == [f"{EVIL} · G3", "G3"]  # set as text by the map, never as HTML
 
 
 def test_group_popup_lists_members_escaped():
