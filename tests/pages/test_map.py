@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.layers import METRICS
+from geo.style import METRICS
 from minqing.kpi import grid_counters, grid_headline
 from minqing.scope import Scope
 from minqing.store import get_engine
@@ -68,6 +68,38 @@ def test_deep_link_picks_the_metric(app):
     app.query_params["metric"] = "risks_90d"
     app.run()
     assert _metric_select(app).value == "risks_90d"
+
+
+def test_the_whole_state_comes_from_the_link_and_stays_in_it(app, sqlite_demo_url):
+    town_id = _town_ids(sqlite_demo_url)[1]
+    app.query_params.update({"town": str(town_id), "metric": "overdue_cases",
+                             "layers": "cases,households", "view": "30.75431,120.81234,16"})
+    app.session_state["town_id"] = town_id  # what app.py's picker does with ?town=
+    app.run()
+    assert not app.exception
+    assert _metric_select(app).value == "overdue_cases"
+    assert list(app.button_group[0].value) == ["households", "cases"]
+    assert app.query_params["metric"] == "overdue_cases"
+    assert app.query_params["layers"] == "households,cases"
+    assert app.query_params["view"] == "30.75431,120.81234,16"
+
+
+def test_switching_overlays_writes_them_into_the_link(app):
+    app.run()
+    assert "layers" not in app.query_params
+    app.button_group[0].set_value(["groups", "households"]).run()
+    assert not app.exception
+    assert app.query_params["layers"] == "households,groups"
+    app.button_group[0].set_value([]).run()
+    assert "layers" not in app.query_params
+
+
+def test_a_bad_link_falls_back_to_the_defaults(app):
+    app.query_params.update({"metric": "<b>x</b>", "layers": "nope", "view": "1e999,2,3"})
+    app.run()
+    assert not app.exception
+    assert _metric_select(app).value == "households"
+    assert list(app.button_group[0].value) == []
 
 
 def test_town_scope_narrows_the_counters(app, sqlite_demo_url):
