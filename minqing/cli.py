@@ -1,11 +1,14 @@
 """The ``minqing`` command: everything that is not a page.
 
-    minqing db upgrade [--url URL]           create or migrate the schema
+    minqing db upgrade [--url URL]           create or migrate the schema (an empty store also
+                                             gets its first account, admin, with a one-time
+                                             password printed once)
     minqing demo [--scale full|small] [--seed N] [--as-of YYYY-MM-DD] [--replace] [--url URL]
     minqing calendar import FILE.csv [--url URL]   add or replace years of the working-day calendar
     minqing calendar seed [--replace] [--url URL]  load the chinesecalendar package's years
     minqing calendar list [--url URL]              the years covered and where they came from
     minqing check [--url URL]                      non-zero when something needs an admin
+    minqing import grids|households PATH [--dry-run] [--json] [--crs EPSG] [--datum D] [--url URL]
 """
 
 from __future__ import annotations
@@ -52,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="exit non-zero when the calendar misses a year in use")
     check.add_argument("--url", help=_URL_HELP)
+
+    from minqing.import_cli import add_import_parser
+
+    add_import_parser(sub)
     return parser
 
 
@@ -99,10 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url = args.url or load_settings().database_url
     if args.command == "db":
-        from minqing.store import upgrade
+        from minqing.accounts import ensure_initial_admin
+        from minqing.store import get_engine, upgrade
 
         upgrade(url, args.revision)
         print(f"schema at {args.revision}: {url}")
+        if args.revision == "head":
+            password = ensure_initial_admin(get_engine(url))
+            if password:
+                print(f"created the first account: admin / {password}\n"
+                      "(sign in with it once: you will be asked to choose a new password)")
         return 0
     if args.command == "demo":
         from minqing.demo import DemoExistsError, build
@@ -126,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         return _calendar(args, url)
     if args.command == "check":
         return _check(url)
+    if args.command == "import":
+        from minqing.import_cli import run
+
+        return run(args, url)
     return 1
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, inspect, select
 
 from minqing.models import DatasetInfo, Town
 from minqing.scope import Scope
@@ -16,18 +16,26 @@ def data_version(engine: Engine) -> str:
     moves the ``data_version`` counter (see :mod:`minqing.store`); ``built_at`` tells rebuilt
     demo districts apart. One primary-key lookup: well under a millisecond on every rerun.
     """
-    keys = ("built_at", VERSION_KEY)
     with engine.connect() as conn:
-        found = dict(conn.execute(select(DatasetInfo.key, DatasetInfo.value)
-                                  .where(DatasetInfo.key.in_(keys))).all())
+        return data_version_of(conn)
+
+
+def data_version_of(conn: Connection) -> str:
+    """:func:`data_version` on an open connection (inside a transaction, for imports)."""
+    keys = ("built_at", VERSION_KEY)
+    found = dict(conn.execute(select(DatasetInfo.key, DatasetInfo.value)
+                              .where(DatasetInfo.key.in_(keys))).all())
     return ":".join(found.get(key, "") for key in keys)
+
+
+def has_schema(engine: Engine) -> bool:
+    """True when the store has been created (``minqing db upgrade``): towns and accounts exist."""
+    return {"towns", "accounts"} <= set(inspect(engine).get_table_names())
 
 
 def has_data(engine: Engine) -> bool:
     """True when the schema exists and holds at least one town."""
-    from sqlalchemy import inspect
-
-    if "towns" not in inspect(engine).get_table_names():
+    if not has_schema(engine):
         return False
     with engine.connect() as conn:
         return conn.scalar(select(func.count()).select_from(Town)) > 0

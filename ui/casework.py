@@ -13,6 +13,7 @@ import ui
 from minqing.deadlines import DeadlineState
 from minqing.errors import DomainError
 from minqing.links import case_url, household_url
+from ui.export import download_table
 from ui.safe import md
 
 
@@ -32,6 +33,9 @@ def missing_record(kind: str, raw: str | None) -> None:
         st.info(ui.t(f"{kind}.pick_hint"))
         return
     st.warning(ui.t(f"{kind}.not_found", value=md(raw)))
+    who = ui.viewer()
+    if ui.query_int(kind) is not None and who.level != "district":
+        st.caption(ui.t("auth.jurisdiction_note", where=md(ui.jurisdiction_name(who))))
     if ui.query_int(kind) is not None and ui.current_town() is not None:
         st.button(ui.t("link.show_all_towns"), on_click=_show_all_towns)
 
@@ -114,6 +118,8 @@ def backlog_table(frame: pd.DataFrame, *, show_grid: bool = False) -> None:
     if show_grid:
         shown.insert(4, ui.t("tbl.grid"), frame["grid"])
     _draw_cases(shown, frame)
+    download_table(shown.assign(**{ui.t("tbl.case"): frame["code"].to_numpy()}),
+                   name=ui.t("export.backlog"), key="export_backlog")
 
 
 def case_list_table(frame: pd.DataFrame) -> None:
@@ -155,6 +161,8 @@ def timeline_table(frame: pd.DataFrame) -> None:
         ui.t("tbl.case"): st.column_config.LinkColumn(display_text=r"#(.+)$"),
         ui.t("diary.field.text"): st.column_config.TextColumn(width="large"),
     })
+    download_table(shown.assign(**{ui.t("tbl.case"): frame["case_code"].to_numpy()}),
+                   name=ui.t("export.diary"), key="export_diary")
 
 
 def households_table(points: pd.DataFrame) -> None:

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.layers import METRICS
 from minqing.store import get_engine
+from tests.auth import sign_in
 from tests.conftest import APP
 from tests.pages.conftest import kpi_app
 
@@ -16,7 +17,7 @@ from tests.pages.conftest import kpi_app
 def app(sqlite_demo_url, monkeypatch) -> AppTest:
     monkeypatch.setenv("MINQING_DATABASE_URL", sqlite_demo_url)
     get_engine.cache_clear()
-    at = AppTest.from_file(APP, default_timeout=90)
+    at = sign_in(AppTest.from_file(APP, default_timeout=90), "district_supervisor")
     at.switch_page("app_pages/map.py")
     return at
 

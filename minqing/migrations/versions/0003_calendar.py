@@ -2,7 +2,7 @@
 seeded from the chinesecalendar package (State Council notices, 2004 onwards)
 
 Revision ID: 0003_calendar
-Revises: 0005_grid_layers
+Revises: 0004_supervision
 Create Date: 2026-11-27
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_calendar"
-down_revision = "0005_grid_layers"
+down_revision = "0004_supervision"
 branch_labels = None
 depends_on = None
 
