@@ -65,16 +65,18 @@ def _header(p: grids.GridProfile) -> None:
         column.metric(label, f"{value:,}")
 
 
-GRID_KPIS = ("diary_entries", "risks_found", "people_received", "opinions_taken", "cases_opened",
-             "problems_solved", "on_time_rate", "open_cases", "overdue_cases")
+GRID_KPIS = (("diary_entries", "risks_found", "people_received", "opinions_taken", "cases_opened"),
+             ("problems_solved", "cases_due", "on_time_rate", "open_cases", "overdue_cases"))
 
 
 def _counters(grid_id: int, day: dt.date) -> None:
     since, until = period("grid_period")
     values = grids.grid_kpis(ui.engine(), scope=ui.current_scope(), grid_id=grid_id,
-                             kpis=GRID_KPIS, since=since, until=until, today=day)
+                             kpis=[k for row in GRID_KPIS for k in row], since=since,
+                             until=until, today=day)
     if values is not None:
-        metrics(values, GRID_KPIS)
+        for row in GRID_KPIS:
+            metrics(values, row)
 
 
 def _map_and_people(data: GridPage) -> None:

@@ -104,21 +104,6 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return np.where(inside, lon + dlon, lon), np.where(inside, lat + dlat, lat)
 
 
-def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """Undo :func:`wgs84_to_gcj02` (two fixed-point steps: within centimetres in China).
-
-    Used on what the map reports (its bounds are in the basemap's datum) before querying
-    WGS84 data.
-    """
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    x, y = lon, lat
-    for _ in range(2):
-        sx, sy = wgs84_to_gcj02(x, y)
-        x, y = x - (sx - lon), y - (sy - lat)
-    return x, y
-
-
 def _shift_coords(coords: np.ndarray) -> np.ndarray:
     lon, lat = wgs84_to_gcj02(coords[:, 0], coords[:, 1])
     return np.column_stack([lon, lat])
