@@ -519,7 +519,7 @@ def apply(session: Session, *, case_id: int, version: int, action: str, actor: s
     if spec.comment:
         _text(comment, spec.comment)
     before = _snapshot(case)
-    from_status = case.status
+    from_status, code = case.status, case.code
     spec.handler(case, today=today, comment=comment or "", **fields)
     if spec.target is not None:
         case.status = spec.target.value
@@ -527,8 +527,8 @@ def apply(session: Session, *, case_id: int, version: int, action: str, actor: s
                        comment=(comment or "").strip(), changed=_diff(before, _snapshot(case))))
     try:
         session.flush()
-    except StaleDataError:
-        raise ConflictError("case.error.conflict", code=case.code) from None
+    except StaleDataError:  # a concurrent save of the same version won; the session is dead now
+        raise ConflictError("case.error.conflict", code=code) from None
     return case
 
 

@@ -170,6 +170,13 @@ def case_action_form(detail: CaseDetail) -> None:
     case = detail.case
     version_key = f"_case_version_{case['id']}"
     actions = available_actions(case["status"], case["track"], bool(case["green_channel"]))
+    chosen = st.session_state.get(f"action_{case['id']}")
+    if (chosen in ACTIONS and chosen not in actions
+            and st.session_state.get(version_key, case["version"]) != case["version"]):
+        # Someone else's save took away the action this user is filling in (they closed it
+        # first): keep the form as it was, so the submission reaches the store and ends in the
+        # conflict message with the typed input still there.
+        actions = [*actions, chosen]
     action = st.selectbox(ui.t("case.choose_action"), actions, key=f"action_{case['id']}",
                           format_func=lambda a: ui.t(f"case.action.{a}"))
     key = f"cf_{case['id']}_{action}_{st.session_state.get('_case_gen', 0)}"
