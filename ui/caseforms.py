@@ -14,10 +14,19 @@ import streamlit as st
 
 import ui
 from minqing.casebook import CaseDetail
-from minqing.cases import ACTIONS, Action, Field, NewCase, act, available_actions
+from minqing.cases import (
+    ACTIONS,
+    Action,
+    Field,
+    NewCase,
+    act,
+    available_actions,
+    max_length_of,
+)
 from minqing.clock import today
-from minqing.diary import RISK_LEVELS, NewEntry, record
+from minqing.diary import MAX_COUNT, MAX_TEXT, RISK_LEVELS, NewEntry, record
 from minqing.errors import DomainError
+from minqing.models import CaseEvent
 from minqing.vocab import RecordKind, Source, Track
 from ui.casework import flash, show_refusal
 
@@ -56,15 +65,16 @@ def _entry_fields(gen: int, cadres: list[tuple[int, str]],
         format_func=lambda i: ui.t("diary.no_household") if i is None else labels[i],
         help=ui.t("diary.household_help"))
     values["text"] = st.text_area(ui.t("diary.field.text"), key=f"d_text_{gen}", height=110,
+                                  max_chars=MAX_TEXT,
                                   placeholder=ui.t("diary.text_placeholder"))
     r1, r2, r3 = st.columns(3)
     values["risk_level"] = r1.selectbox(ui.t("diary.field.risk_level"), list(RISK_LEVELS),
                                         format_func=_label("risk"), key=f"d_risk_{gen}")
     values["people_received"] = r2.number_input(
-        ui.t("diary.field.people_received"), min_value=0, value=None, step=1,
+        ui.t("diary.field.people_received"), min_value=0, max_value=MAX_COUNT, value=None, step=1,
         help=ui.t("diary.deputies_only"), key=f"d_people_{gen}")
     values["opinions_taken"] = r3.number_input(
-        ui.t("diary.field.opinions_taken"), min_value=0, value=None, step=1,
+        ui.t("diary.field.opinions_taken"), min_value=0, max_value=MAX_COUNT, value=None, step=1,
         help=ui.t("diary.deputies_only"), key=f"d_opinions_{gen}")
     return values
 
@@ -184,7 +194,7 @@ def case_action_form(detail: CaseDetail) -> None:
         fields = _action_fields(action, case, key)
         comment = st.text_area(_comment_label(action), key=f"{key}_comment", height=80)
         actor = st.text_input(ui.t("case.field.actor"), value=_remembered_actor(""),
-                              key=f"{key}_actor")
+                              key=f"{key}_actor", max_chars=max_length_of(CaseEvent, "actor"))
         submitted = st.form_submit_button(ui.t(f"case.action.{action}"), type="primary")
     if not submitted:
         st.session_state[version_key] = case["version"]
