@@ -9,8 +9,6 @@ both maps; the green channel is added to the case popup here. Every asset is ser
 
 from __future__ import annotations
 
-import html
-
 import folium
 import geopandas as gpd
 import pandas as pd
@@ -20,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.assets import use_local_assets
 from geo.basemap import Basemap, add_basemap
 from geo.crs import shift_to_gcj02
-from geo.layers import case_rows, household_rows
+from geo.layers import case_rows, household_rows, html_text
 from geo.mapview import point_layer, shift_rows
 from minqing.i18n import t
 
@@ -36,7 +34,7 @@ def _outline(geom: BaseGeometry, name: str, gcj02: bool) -> folium.GeoJson:
     return folium.GeoJson(
         mapping(geom), name="grid", control=False,
         style_function=lambda _feature: _OUTLINE,
-        tooltip=folium.Tooltip(html.escape(name)),
+        tooltip=folium.Tooltip(html_text(name)),
     )
 
 
@@ -44,7 +42,7 @@ def _service_point(lat: float, lon: float, label: str, gcj02: bool) -> folium.Ci
     (row,) = shift_rows([[lat, lon]], gcj02)
     return folium.CircleMarker(
         location=row[:2], radius=8, weight=2, color="#ffffff", fill=True, fill_color="#00796b",
-        fill_opacity=0.95, tooltip=html.escape(label),
+        fill_opacity=0.95, tooltip=html_text(label),
     )
 
 
