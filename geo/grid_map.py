@@ -10,7 +10,6 @@ their colours are the district map's own (:func:`geo.mapview.new_map`, :mod:`geo
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import folium
 import geopandas as gpd
@@ -21,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.assets import use_local_assets
 from geo.basemap import Basemap
 from geo.crs import shift_to_gcj02
-from geo.layers import case_rows, household_rows
+from geo.layers import case_rows, household_rows, html_text
 from geo.mapview import new_map, point_layer, shift_rows
 from geo.style import PALETTE
 from minqing.clock import today as clock_today
@@ -41,7 +40,7 @@ def _outline(geom: BaseGeometry, name: str, gcj02: bool) -> folium.GeoJson:
     return folium.GeoJson(
         mapping(geom), name="grid", control=False,
         style_function=lambda _feature: _OUTLINE,
-        tooltip=folium.Tooltip(html.escape(name)),
+        tooltip=folium.Tooltip(html_text(name)),
     )
 
 
@@ -50,7 +49,7 @@ def _service_point(lat: float, lon: float, label: str, gcj02: bool) -> folium.Ci
     return folium.CircleMarker(
         location=row[:2], radius=8, weight=2, color=PALETTE["case_line"], fill=True,
         fill_color=PALETTE["group"],
-        fill_opacity=0.95, tooltip=html.escape(label),
+        fill_opacity=0.95, tooltip=html_text(label),
     )
 
 

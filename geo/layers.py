@@ -36,6 +36,7 @@ __all__ = [
     "group_rows",
     "hexbin_households",
     "household_rows",
+    "html_text",
     "town_labels",
 ]
 
@@ -137,15 +138,26 @@ def grid_geometry(
 def town_labels(towns: gpd.GeoDataFrame) -> list[list]:
     """``[lat, lon, name]`` per town at a point inside it (escaped; names are data)."""
     points = shapely.point_on_surface(np.asarray(towns.geometry.values))
-    return [[round(p.y, PRECISION), round(p.x, PRECISION), html.escape(str(name))]
+    return [[round(p.y, PRECISION), round(p.x, PRECISION), html_text(name)]
             for p, name in zip(points, towns["name"], strict=True)]
 
 
 # --- tooltips and popups --------------------------------------------------------------------
 
 
-def _esc(value: object) -> str:
-    return html.escape("" if value is None or value is pd.NA else str(value))
+def html_text(value: object) -> str:
+    """User-entered text for a tooltip or popup: HTML-escaped, and braces as HTML entities.
+
+    folium (through branca) compiles every element's rendered output as a Jinja template once
+    more, so ``{{ ... }}`` in a name or a case title would be evaluated on the server (template
+    injection, up to running commands). As entities the braces never reach Jinja and the browser
+    still shows them as typed.
+    """
+    text = "" if value is None or value is pd.NA else str(value)
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+_esc = html_text
 
 
 @dataclass(frozen=True)

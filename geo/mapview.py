@@ -21,7 +21,7 @@ import json
 
 import folium
 import numpy as np
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo.basemap import Basemap, add_basemap
@@ -63,7 +63,41 @@ def shift_rows(rows: list[list], gcj02: bool) -> list[list]:
             for a, b, r in zip(lat2, lon2, rows, strict=True)]
 
 
-class _Chrome(MacroElement):
+class _Rendered(Element):
+    """Text that is already rendered, returned as it is."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+class _Layer(MacroElement):
+    """A MacroElement whose rendered parts are added to the page as they are.
+
+    branca wraps each rendered part in ``Element(text)``, which compiles the text as a Jinja
+    template again: for the grid layer (a megabyte of JSON) that was ~80% of a district map's
+    render, ~35 ms of server CPU on every script run (cProfile, bench/load.py). It would also
+    evaluate any ``{{ ... }}`` in the data (the data escapes braces too: geo.layers.html_text).
+    """
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("a map layer renders inside a folium Figure")
+        macros = self._template.module.__dict__
+        for part, target in (("header", figure.header), ("html", figure.html),
+                             ("script", figure.script)):
+            macro = macros.get(part)
+            if macro is not None:
+                target.add_child(_Rendered(macro(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class _Chrome(_Layer):
     """Shared look of every map: CSS, the palette for the scripts, a plain attribution prefix.
 
     The palette is set in the script, not the header: st_folium adds the header with
@@ -139,7 +173,7 @@ def new_map(*, location: list[float], zoom: float, basemap: Basemap) -> folium.M
     return m
 
 
-class _GridLayer(MacroElement):
+class _GridLayer(_Layer):
     """Grid polygons (SVG paths with class ``mq-grid``) and their tooltips; neutral until
     :class:`_MetricStyle` colours them."""
 
@@ -194,7 +228,7 @@ class _GridLayer(MacroElement):
         self.css_class = GRID_CLASS
 
 
-class _TownLayer(MacroElement):
+class _TownLayer(_Layer):
     """Town outlines above the grids (not clickable: clicks reach the grid) and their names."""
 
     _template = Template("""
@@ -371,7 +405,7 @@ def base_map(
 # --- overlays (feature groups) ---------------------------------------------------------------
 
 
-class _MetricStyle(MacroElement):
+class _MetricStyle(_Layer):
     """Colours the grid layer by class and replaces the legend control."""
 
     _template = Template("""
@@ -439,7 +473,7 @@ def metric_style(classes: Classes, legend: str) -> folium.FeatureGroup:
     return group
 
 
-class _Points(MacroElement):
+class _Points(_Layer):
     """Point overlays in their own panes above the grids.
 
     Households and household cells are many: they go on one canvas (no DOM node per point)
