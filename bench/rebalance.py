@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -174,18 +175,25 @@ def _spopt(p: planner.Proposal, town: int, bounds) -> dict[str, float]:
             "spopt_moved_over_lower_bound": round((len(h) - kept) / lower, 3)}
 
 
+def _say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
 def measure(url: str, with_spopt: bool) -> dict[str, float | int | str]:
     engine = get_engine(url)
     bounds = load_bounds(engine)
     town = _most_unbalanced(engine, bounds)
+    _say(f"town {town}")
     started = time.perf_counter()
     town_plan = planner.propose(engine, town_ids=[town], bounds=bounds)
     town_seconds = time.perf_counter() - started
     towns = planner.town_balance(planner.grid_balance(engine, scope=Scope.district(),
                                                       bounds=bounds))["town_id"].tolist()
+    _say(f"town done in {town_seconds:.1f} s; district")
     started = time.perf_counter()
     district_plan = planner.propose(engine, town_ids=towns, bounds=bounds)
     district_seconds = time.perf_counter() - started
+    _say(f"district done in {district_seconds:.1f} s; checking")
     district = _check(district_plan, bounds)
     mine = _check(town_plan, bounds)
     result: dict[str, float | int | str] = {
@@ -197,6 +205,7 @@ def measure(url: str, with_spopt: bool) -> dict[str, float | int | str]:
         **{f"town_{k}": v for k, v in mine.items() if k != "households"},
     }
     if with_spopt:
+        _say("spopt MaxP on the town")
         base = _spopt(town_plan, town, bounds)
         result.update(base)
         result["speedup_vs_spopt"] = round(base["spopt_seconds"] / town_seconds, 2)
