@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/map_overview.py
 	$(BIN)/python bench/backlog.py
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/rebalance.py
 
 demo: $(STAMP)
 	$(BIN)/minqing demo --replace
