@@ -43,15 +43,20 @@ def _town_picker() -> None:
         st.query_params["town"] = str(st.session_state.town_id)
 
 
+def _no_data() -> None:
+    st.title(ui.t("app.title"))
+    st.warning(ui.t("app.no_database"))
+    st.page_link("app_pages/data.py", label=ui.t("data.empty_hint"), icon=":material/upload_file:")
+
+
 def run() -> None:
     st.set_page_config(page_title="民情 Minqing", page_icon=str(ROOT / "static" / "favicon.png"), layout="wide")
     _language()
     data_page = st.Page("app_pages/data.py", title=ui.t("data.nav"), icon=":material/upload_file:",
                         url_path="data")
-    if not has_data(ui.engine()):
-        st.title(ui.t("app.title"))
-        st.warning(ui.t("app.no_database"))
-        st.navigation([data_page], position="hidden").run()  # import a district into an empty store
+    if not has_data(ui.engine()):  # an empty store: the landing page, or import a district
+        st.navigation([st.Page(_no_data, title=ui.t("app.title"), default=True), data_page],
+                      position="hidden").run()
         return
     _town_picker()
     pages = {

@@ -8,6 +8,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # --- page ---
     "data.nav": ("数据导入导出", "Data import and export"),
     "data.nav_section": ("数据管理", "Data"),
+    "data.empty_hint": ("或者导入本区的网格图层和住户名单", "Or import your district's grid layer and household list"),
     "data.title": ("数据导入导出", "Data import and export"),
     "data.caption": (
         "导入网格（GeoPackage、Shapefile 压缩包、GeoJSON、KML）和住户名单（CSV、Excel），先预览检查报告和地图，确认后一次性写入；导出网格与统计、住户、在办事项和排名。",
