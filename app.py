@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from sqlalchemy.exc import DBAPIError
 
 import ui
 from minqing import i18n
 from minqing.registry import has_data
+from minqing.store import transient_kind
 
 ROOT = Path(__file__).resolve().parent
 
@@ -52,6 +54,15 @@ def _no_data() -> None:
 def run() -> None:
     st.set_page_config(page_title="民情 Minqing", page_icon=str(ROOT / "static" / "favicon.png"), layout="wide")
     _language()
+    try:
+        _run_pages()
+    except DBAPIError as exc:  # a read while the database restarts or stays locked
+        if transient_kind(exc) is None:
+            raise
+        st.error(ui.t("store.page_unavailable"), icon=":material/cloud_off:")
+
+
+def _run_pages() -> None:
     data_page = st.Page("app_pages/data.py", title=ui.t("data.nav"), icon=":material/upload_file:",
                         url_path="data")
     if not has_data(ui.engine()):  # an empty store: the landing page, or import a district
@@ -76,6 +87,24 @@ def run() -> None:
                     url_path="case"),
             st.Page("app_pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
                     url_path="household"),
+        ],
+        ui.t("nav.section.supervision"): [
+            st.Page("app_pages/review.py", title=ui.t("nav.review"), icon=":material/rate_review:",
+                    url_path="review"),
+            st.Page("app_pages/consultation.py", title=ui.t("nav.consultation"),
+                    icon=":material/groups:", url_path="consultation"),
+            st.Page("app_pages/followup.py", title=ui.t("nav.followup"),
+                    icon=":material/event_repeat:", url_path="followup"),
+            st.Page("app_pages/verification.py", title=ui.t("nav.verification"),
+                    icon=":material/fact_check:", url_path="verification"),
+            st.Page("app_pages/scoring.py", title=ui.t("nav.scoring"),
+                    icon=":material/military_tech:", url_path="scoring"),
+            st.Page("app_pages/kpis.py", title=ui.t("nav.kpis"), icon=":material/monitoring:",
+                    url_path="kpis"),
+        ],
+        ui.t("nav.section.planning"): [
+            st.Page("app_pages/planner.py", title=ui.t("nav.planner"),
+                    icon=":material/architecture:", url_path="planner"),
         ],
         ui.t("data.nav_section"): [data_page],
     }

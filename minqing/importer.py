@@ -16,7 +16,6 @@ map a file's column headers and read the store's district.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -27,14 +26,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select
 
 from geo.importing import (
     Finding,
     UnreadableFile,
 )
 from minqing.errors import ConflictError
-from minqing.models import Area, DatasetInfo, Grid, Household, Town
+from minqing.models import Area, Grid, Household, Town
 from minqing.registry import data_version, data_version_of
 
 __all__ = [
@@ -260,20 +259,8 @@ def apply(engine: Engine, plan: Plan, *, actor: str = "import",
                 plan.writer(conn, plan, actor, progress)
             except ConflictError as exc:  # another layer version was published meanwhile
                 raise StalePlan("stale") from exc
-        _stamp(conn)
     tick(progress, "applied", 1.0)
     return dict(plan.report.counts)
-
-
-def _stamp(conn) -> None:
-    """Record when data were last imported (part of the data version, so caches refresh)."""
-    now = dt.datetime.now().isoformat(timespec="microseconds")
-    done = conn.execute(update(DatasetInfo).where(DatasetInfo.key == "imported_at")
-                        .values(value=now)).rowcount
-    if not done:
-        conn.execute(insert(DatasetInfo).values(key="imported_at", value=now))
-
-
 
 
 # --- words -------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ database and the basemap without passing strings around.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,6 @@ class Settings:
     basemap: str = "none"  # none | tianditu | gaode | osm | xyz | mbtiles
     basemap_url: str = ""  # for xyz: an intranet template; for mbtiles: a file path
     tianditu_key: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
