@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/backlog.py
 	$(BIN)/python bench/kpi.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/display_soak.py
 
 demo: $(STAMP)
 	$(BIN)/minqing demo --replace

@@ -8,6 +8,7 @@ import streamlit as st
 from sqlalchemy.exc import DBAPIError
 
 import ui
+import ui.display
 from minqing import i18n
 from minqing.registry import has_data
 from minqing.store import transient_kind
@@ -53,6 +54,9 @@ def _no_data() -> None:
 
 def run() -> None:
     st.set_page_config(page_title="民情 Minqing", page_icon=str(ROOT / "static" / "favicon.png"), layout="wide")
+    if ui.display.requested():  # the wall display: its own full screen, configured by its URL
+        ui.display.route()
+        return
     _language()
     try:
         _run_pages()

@@ -23,6 +23,7 @@ class Settings:
     basemap: str = "none"  # none | tianditu | gaode | osm | xyz | mbtiles
     basemap_url: str = ""  # for xyz: an intranet template; for mbtiles: a file path
     tianditu_key: str = ""
+    display_check_s: float = 60.0  # how often the wall display checks the store for new data
 
     @property
     def is_sqlite(self) -> bool:
@@ -37,4 +38,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         basemap=(env.get("MINQING_BASEMAP") or "none").lower(),
         basemap_url=env.get("MINQING_BASEMAP_URL", ""),
         tianditu_key=env.get("MINQING_TIANDITU_KEY", ""),
+        display_check_s=float(env.get("MINQING_DISPLAY_CHECK_S") or 60),
     )
