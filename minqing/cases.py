@@ -53,7 +53,7 @@ from minqing.vocab import OPEN_STATUSES, CaseStatus, Track
 from minqing.workcalendar import WorkCalendar
 
 S = CaseStatus
-DISTRICT = Scope.district()  # writes default to the whole district until login brings real scopes
+DISTRICT = Scope.district()  # a system scope: imports and the demo; pages pass the viewer's scope
 OPEN = frozenset(OPEN_STATUSES)
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
 _TRACKED_FIELDS = (
@@ -214,10 +214,11 @@ def _diff(before: dict[str, object], after: dict[str, object]) -> dict[str, list
 
 
 def _event(case: Case, *, action: str, actor: str, from_status: str | None, comment: str,
-           changed: dict[str, list[object]]) -> CaseEvent:
+           changed: dict[str, list[object]], scope: Scope) -> CaseEvent:
     return CaseEvent(
         case_id=case.id, at=now(), actor=actor, action=str(action), from_status=from_status,
         to_status=case.status, comment=comment, data=json.dumps(changed, ensure_ascii=False),
+        account_id=scope.account_id,
     )
 
 
@@ -229,9 +230,11 @@ def open_case(session: Session, *, new: NewCase, actor: str, today: dt.date | No
     """Register a case on its track, with its deadline and an ``open`` event; flushes, no commit.
 
     Raises :class:`InputError` / :class:`RuleError` naming the field when the form is incomplete.
+    With a viewer's scope the event records the signed-in account, whatever ``actor`` says.
     """
+    scope.require_casework()
     today = today or clock_today()
-    actor = _text(actor, "actor", model=CaseEvent)
+    actor = _text(scope.actor(actor), "actor", model=CaseEvent)
     title = _text(new.title, "title")
     responsible = _text(new.responsible, "responsible")
     track = _track(new.track)
@@ -259,7 +262,8 @@ def open_case(session: Session, *, new: NewCase, actor: str, today: dt.date | No
     session.flush()
     empty = dict.fromkeys(_TRACKED_FIELDS)
     session.add(_event(case, action=Action.OPEN, actor=actor, from_status=None,
-                       comment=comment.strip(), changed=_diff(empty, _snapshot(case))))
+                       comment=comment.strip(), changed=_diff(empty, _snapshot(case)),
+                       scope=scope))
     session.flush()
     return case
 
@@ -570,7 +574,8 @@ def apply(session: Session, *, case_id: int, version: int, action: str, actor: s
     if not spec.offered:
         raise RuleError("case.error.transition", action=Label(f"case.action.{action}"),
                         status=Label("status.registered"))
-    actor = _text(actor, "actor", column="actor", model=CaseEvent)
+    scope.require_casework()
+    actor = _text(scope.actor(actor), "actor", column="actor", model=CaseEvent)
     case = session.get(Case, case_id)
     if case is None or not _in_scope(session, scope, case_id):
         raise NotFoundError("case.error.not_found", case_id=case_id)
@@ -585,7 +590,8 @@ def apply(session: Session, *, case_id: int, version: int, action: str, actor: s
     if spec.target is not None:
         case.status = spec.target.value
     session.add(_event(case, action=action, actor=actor, from_status=from_status,
-                       comment=(comment or "").strip(), changed=_diff(before, _snapshot(case))))
+                       comment=(comment or "").strip(), changed=_diff(before, _snapshot(case)),
+                       scope=scope))
     try:
         session.flush()
     except StaleDataError:

@@ -1,6 +1,8 @@
 """The ``minqing`` command: everything that is not a page.
 
-    minqing db upgrade [--url URL]           create or migrate the schema
+    minqing db upgrade [--url URL]           create or migrate the schema (an empty store also
+                                             gets its first account, admin, with a one-time
+                                             password printed once)
     minqing demo [--scale full|small] [--seed N] [--as-of YYYY-MM-DD] [--replace] [--url URL]
     minqing calendar import FILE.csv [--url URL]   add or replace years of the working-day calendar
     minqing calendar seed [--replace] [--url URL]  load the chinesecalendar package's years
@@ -104,10 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url = args.url or load_settings().database_url
     if args.command == "db":
-        from minqing.store import upgrade
+        from minqing.accounts import ensure_initial_admin
+        from minqing.store import get_engine, upgrade
 
         upgrade(url, args.revision)
         print(f"schema at {args.revision}: {url}")
+        if args.revision == "head":
+            password = ensure_initial_admin(get_engine(url))
+            if password:
+                print(f"created the first account: admin / {password}\n"
+                      "(sign in with it once: you will be asked to choose a new password)")
         return 0
     if args.command == "demo":
         from minqing.demo import DemoExistsError, build

@@ -48,6 +48,7 @@ from sqlalchemy import (
     true,
 )
 
+from minqing.access import protect_value
 from minqing.cases import ACTIONS
 from minqing.clock import today as clock_today
 from minqing.deadlines import open_clause, overdue_clause
@@ -437,8 +438,10 @@ def evaluate(engine: Engine, *, scope: Scope, kpis: Iterable[str] | None = None,
         table = _groups(engine, scope=scope, by=by)
         for frame in frames:
             table = table.join(frame, how="outer") if by == "cadre" else table.join(frame)
-        if by == "cadre":
-            table["name"] = pd.Series(_cadre_names(engine, table.index)).reindex(table.index)
+        if by == "cadre":  # cadres' names follow the masking policy of the viewer
+            names_of = {k: protect_value(v, scope, "name")
+                        for k, v in _cadre_names(engine, table.index).items()}
+            table["name"] = pd.Series(names_of).reindex(table.index)
         table = table.sort_values("code" if "code" in table else "name", kind="stable")
     table[names] = table[names].fillna(0).astype(int)
     return _values(table, keys)

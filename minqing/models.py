@@ -185,6 +185,8 @@ class DiaryEntry(Base):
     people_received: Mapped[int | None] = mapped_column(Integer)
     opinions_taken: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # added in 0006: the signed-in account that wrote the entry (None for imported history)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     # added in 0005: the grid the entry was recorded in, once a published layer moved it to
     # another grid (NULL: recorded in ``grid_id``, which is always the current grid)
     recorded_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
@@ -250,6 +252,8 @@ class CaseEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[str] = mapped_column(Text, default="")  # JSON of changed fields
+    # added in 0006: the signed-in account that acted (None for imported history)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
 
 class HouseholdService(Base):
@@ -271,6 +275,78 @@ class DatasetInfo(Base):
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+# --- accounts, sign-in tokens and the audit trail (minqing.accounts, minqing.audit) --------------
+
+
+class Account(Base):
+    """Someone who signs in: a role, a jurisdiction (district, or one town/area/grid) and a
+    password hash (argon2id) or a single sign-on identity."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(24))
+    level: Mapped[str] = mapped_column(String(16))  # district | town | area | grid
+    jurisdiction_id: Mapped[int | None] = mapped_column(Integer)  # town/area/grid id
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    email: Mapped[str | None] = mapped_column(String(128), unique=True)  # single sign-on mapping
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AuthToken(Base):
+    """A sign-in session (kept in a signed cookie) or a wall display's URL token: only the
+    SHA-256 of the token is stored; revoking sets ``revoked_at``."""
+
+    __tablename__ = "auth_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # session | display
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AuditEvent(Base):
+    """One audited act (sign-in failure, unmasked view, export, account change). Append-only:
+    triggers on both backends refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_at", "at"), Index("ix_audit_action_at", "action", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    account_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class AppSecret(Base):
+    """Secrets the app generates once per store (the cookie signing key)."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+
+
+#: Tables that belong to the deployment, not to the district's records: rebuilding the demo
+#: (``minqing demo --replace``) keeps them.
+DEPLOYMENT_TABLES = frozenset({"accounts", "auth_tokens", "audit_log", "app_secrets"})
 
 
 # --- Grid layer versions (0005, the planner): see minqing.layers -------------------------------

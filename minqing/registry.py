@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, inspect, select
 
 from minqing.models import DatasetInfo, Town
 from minqing.scope import Scope
@@ -28,11 +28,14 @@ def data_version_of(conn: Connection) -> str:
     return ":".join(found.get(key, "") for key in keys)
 
 
+def has_schema(engine: Engine) -> bool:
+    """True when the store has been created (``minqing db upgrade``): towns and accounts exist."""
+    return {"towns", "accounts"} <= set(inspect(engine).get_table_names())
+
+
 def has_data(engine: Engine) -> bool:
     """True when the schema exists and holds at least one town."""
-    from sqlalchemy import inspect
-
-    if "towns" not in inspect(engine).get_table_names():
+    if not has_schema(engine):
         return False
     with engine.connect() as conn:
         return conn.scalar(select(func.count()).select_from(Town)) > 0

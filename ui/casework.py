@@ -33,6 +33,9 @@ def missing_record(kind: str, raw: str | None) -> None:
         st.info(ui.t(f"{kind}.pick_hint"))
         return
     st.warning(ui.t(f"{kind}.not_found", value=md(raw)))
+    who = ui.viewer()
+    if ui.query_int(kind) is not None and who.level != "district":
+        st.caption(ui.t("auth.jurisdiction_note", where=md(ui.jurisdiction_name(who))))
     if ui.query_int(kind) is not None and ui.current_town() is not None:
         st.button(ui.t("link.show_all_towns"), on_click=_show_all_towns)
 

@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from minqing import clock
 from minqing.demo import geography, groups, people, records, supervision
+from minqing.demo.accounts import write_demo_accounts
 from minqing.demo.cases import make_cases
 from minqing.demo.writer import clear, finish, has_district, write
 from minqing.store import get_engine, upgrade
@@ -121,6 +122,7 @@ def build(
             write(conn, **data)
             step("indexes")
             finish(conn)
+            write_demo_accounts(conn)
         step("scores")
         supervision.publish_last_year(url, as_of)
         step("done")

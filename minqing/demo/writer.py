@@ -43,7 +43,8 @@ def clear(conn: Connection) -> None:
     On PostgreSQL one TRUNCATE of all tables: row-by-row deletes re-check every foreign key and
     took minutes at full scale. Both are transactional, so a failed rebuild restores the old rows.
     """
-    tables = [t.name for t in reversed(m.Base.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(m.Base.metadata.sorted_tables)
+              if t.name not in m.DEPLOYMENT_TABLES]  # accounts and the audit trail stay
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
         return
