@@ -12,15 +12,29 @@ from minqing.models import Grid, GridLayer, Household
 from minqing.store import get_engine
 from tests.browser.conftest import ARTIFACTS, start_app, wait_for_app
 from tests.importfiles import county_grids, household_rows
+from ui.auth import COOKIE
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def empty_app(tmp_path):
+    """An app over a store with the schema and one data officer's account, but no district."""
+    from minqing import accounts
+    from minqing.scope import Scope
+    from minqing.store import upgrade
+
     url = f"sqlite:///{tmp_path / 'empty.db'}"
+    upgrade(url)
+    engine = get_engine(url)
+    officer = accounts.create_account(engine, by=Scope.district(), username="officer",
+                                      name="数据员", role="data_officer", password="x" * 16,
+                                      must_change_password=False)
     proc, base = start_app(url)
-    yield url, base
+    token = accounts.open_token(engine, officer)
+    cookie = {"name": COOKIE, "value": accounts.sign(token, accounts.signing_key(engine)),
+              "url": base}
+    yield url, base, cookie
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -52,7 +66,8 @@ def _upload_preview_apply(page, accept: str, path, summary: str, finding: str) -
 
 
 def test_empty_store_to_grids_and_households(page, empty_app, tmp_path):
-    url, base = empty_app
+    url, base, cookie = empty_app
+    page.context.add_cookies([cookie])
     grids = county_grids()
     gpkg = tmp_path / "网格.gpkg"
     grids.to_file(gpkg, driver="GPKG")
