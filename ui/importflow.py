@@ -89,7 +89,8 @@ def _findings(plan: Plan) -> None:
     if table.empty:
         st.success(ui.t("data.no_findings"))
         return
-    st.dataframe(table, hide_index=True, width="stretch", height=320, column_config={
+    height = min(320, 36 * (len(table) + 1) + 2)  # no empty rows under a short report
+    st.dataframe(table, hide_index=True, width="stretch", height=height, column_config={
         col: ui.t(f"data.col.{col}") for col in table.columns})
     if plan.report.moved:
         st.markdown(f"**{md(ui.t('data.moved', n=len(plan.report.moved)))}**")

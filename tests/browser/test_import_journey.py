@@ -60,6 +60,7 @@ def _upload_preview_apply(page, accept: str, path, summary: str, finding: str) -
         page.wait_for_timeout(500)
     else:
         pytest.fail("the preview map did not render")
+    page.screenshot(path=str(ARTIFACTS / f"preview_{accept.strip('.')}.png"), full_page=True)
     page.get_by_role("button", name="确认导入").click()
     page.get_by_text("导入完成", exact=False).first.wait_for()
     wait_for_app(page)
@@ -68,6 +69,7 @@ def _upload_preview_apply(page, accept: str, path, summary: str, finding: str) -
 def test_empty_store_to_grids_and_households(page, empty_app, tmp_path):
     url, base, cookie = empty_app
     page.context.add_cookies([cookie])
+    page.set_viewport_size({"width": 1400, "height": 2200})  # the report and the map in one shot
     grids = county_grids()
     gpkg = tmp_path / "网格.gpkg"
     grids.to_file(gpkg, driver="GPKG")
