@@ -358,15 +358,18 @@ body:has([data-testid="stDialog"]) .mq-offline, body:has([data-baseweb="modal"])
   min-height: 0; }
 .mq-wall section { background: var(--panel); border-radius: calc(var(--u) * 1.2);
   padding: calc(var(--u) * 1.4) calc(var(--u) * 1.8); min-height: 0; }
-.mq-wall .map { position: relative; padding: calc(var(--u) * 1); }
+.mq-wall .map { padding: calc(var(--u) * 1); }
 .mq-wall.theme-light .map { background: #ffffff; border: 1px solid var(--line); }
 .mq-wall .mq-map { width: 100%; height: 100%; display: block; object-fit: contain; }
-.mq-wall .legend { position: absolute; left: calc(var(--u) * 1.6); bottom: calc(var(--u) * 1.6);
-  background: var(--bg); border: 1px solid var(--line); border-radius: calc(var(--u) * 1);
-  padding: calc(var(--u) * 1.2) calc(var(--u) * 1.6); font-size: calc(var(--u) * 2.3); }
-.mq-wall .legend b { display: block; font-size: calc(var(--u) * 2.4); margin-bottom: calc(var(--u) * 0.5); }
-.mq-wall .legend i { display: inline-block; width: calc(var(--u) * 3); height: calc(var(--u) * 2.2);
-  margin-right: calc(var(--u) * 1); vertical-align: middle; border-radius: calc(var(--u) * 0.3); }
+.mq-wall .map { display: flex; flex-direction: column; gap: calc(var(--u) * 0.8); }
+.mq-wall .map .mq-map { flex: 1 1 0; min-height: 0; }
+.mq-wall .legend { display: flex; flex-wrap: wrap; align-items: center; justify-content: center;
+  gap: calc(var(--u) * 0.6) calc(var(--u) * 2.2); font-size: calc(var(--u) * 2.3);
+  padding: calc(var(--u) * 0.4) calc(var(--u) * 1); }
+.mq-wall .legend b { font-size: calc(var(--u) * 2.4); margin-right: calc(var(--u) * 0.4); }
+.mq-wall .legend i { display: inline-block; width: calc(var(--u) * 3.2); height: calc(var(--u) * 2.2);
+  margin-right: calc(var(--u) * 0.8); vertical-align: middle; border-radius: calc(var(--u) * 0.3);
+  border: 1px solid var(--line); }
 .mq-wall .counters { display: grid; grid-template-columns: repeat(3, 1fr);
   gap: calc(var(--u) * 1.2) calc(var(--u) * 1.6); }
 .mq-wall .cell .k { font-size: calc(var(--u) * 2.3); color: var(--muted); white-space: nowrap; }
