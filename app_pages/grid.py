@@ -14,6 +14,7 @@ from minqing import casebook, diary, grids
 from minqing.clock import today
 from minqing.drilldown import GridPage, grid_page
 from minqing.settings import load_settings
+from minqing.supervision.reviews import grid_review_status
 from minqing.vocab import RecordKind, Source
 from ui.caseforms import diary_form, diary_saved
 from ui.casework import (
@@ -21,9 +22,11 @@ from ui.casework import (
     households_table,
     missing_record,
     people_tables,
-    plain,
     timeline_table,
 )
+from ui.kpis import metrics, period
+from ui.notices import calendar_banner
+from ui.safe import md
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -51,9 +54,9 @@ def _scope_backlog() -> None:
 
 
 def _header(p: grids.GridProfile) -> None:
-    st.title(plain(p.name))
-    area = ui.t("grid.area_line", area=plain(p.area), head=plain(p.area_head))
-    st.caption(f"{plain(p.code)} · {plain(p.town)} · {area} · {ui.t(f'grid_kind.{p.kind}')}")
+    st.title(md(p.name))
+    area = ui.t("grid.area_line", area=md(p.area), head=md(p.area_head))
+    st.caption(f"{md(p.code)} · {md(p.town)} · {area} · {ui.t(f'grid_kind.{p.kind}')}")
     ui.demo_badge()
     cells = [(ui.t("kpi.households"), p.households), (ui.t("grid.population"), p.population)]
     cells += [(ui.t(f"tag.{tag}"), n) for tag, n in p.special.items()]
@@ -61,21 +64,16 @@ def _header(p: grids.GridProfile) -> None:
         column.metric(label, f"{value:,}")
 
 
+GRID_KPIS = ("diary_entries", "risks_found", "people_received", "opinions_taken", "cases_opened",
+             "problems_solved", "on_time_rate", "open_cases", "overdue_cases")
+
+
 def _counters(grid_id: int, day: dt.date) -> None:
-    period = st.date_input(ui.t("grid.period"), value=(dt.date(day.year, 1, 1), day),
-                           max_value=day, key="grid_period")
-    since, until = (period if isinstance(period, tuple) and len(period) == 2
-                    else (dt.date(day.year, 1, 1), day))
-    c = grids.grid_counters(ui.engine(), scope=ui.current_scope(), grid_id=grid_id,
-                            since=since, until=until, today=day)
-    rate = "—" if c.on_time_rate is None else f"{c.on_time_rate:.0%}"
-    cells = [("grid.kpi.entries", c.diary_entries), ("grid.kpi.risks", c.risks_found),
-             ("grid.kpi.received", c.people_received), ("grid.kpi.opinions", c.opinions_taken),
-             ("grid.kpi.opened", c.cases_opened), ("grid.kpi.closed", c.cases_closed),
-             ("kpi.on_time_rate", rate), ("kpi.open_cases", c.open_now),
-             ("kpi.overdue_cases", c.overdue_now)]
-    for column, (key, value) in zip(st.columns(len(cells)), cells, strict=True):
-        column.metric(ui.t(key), value)
+    since, until = period("grid_period")
+    values = grids.grid_kpis(ui.engine(), scope=ui.current_scope(), grid_id=grid_id,
+                             kpis=GRID_KPIS, since=since, until=until, today=day)
+    if values is not None:
+        metrics(values, GRID_KPIS)
 
 
 def _map_and_people(data: GridPage) -> None:
@@ -89,6 +87,16 @@ def _map_and_people(data: GridPage) -> None:
                   returned_objects=[])
     with right:
         people_tables(data.group, data.pairings)
+
+
+def _review_status(grid_id: int) -> None:
+    """How many of the grid's entries await the area head's weekly review, with a link there."""
+    status = grid_review_status(ui.engine(), scope=ui.current_scope(), grid_id=grid_id,
+                                today=today())
+    if status is not None:
+        st.page_link("app_pages/review.py", icon=":material/rate_review:",
+                     label=ui.t("review.unreviewed_count", n=status[0]),
+                     query_params={"area": str(status[1])})
 
 
 def _timeline(data: GridPage) -> None:
@@ -121,6 +129,7 @@ def page() -> None:
         _scope_backlog()
         return
     _header(data.profile)
+    calendar_banner()
     _counters(grid_id, today())
     _map_and_people(data)
     diary_saved()
@@ -134,6 +143,7 @@ def page() -> None:
     with tab_backlog:
         backlog_table(data.backlog)
     with tab_diary:
+        _review_status(grid_id)
         _timeline(data)
     with tab_homes:
         households_table(data.points)

@@ -9,7 +9,8 @@ import streamlit as st
 import ui
 from minqing import casebook, diary, households
 from minqing.clock import today
-from ui.casework import case_list_table, missing_record, plain, timeline_table
+from ui.casework import case_list_table, missing_record, timeline_table
+from ui.safe import md
 
 
 def _relation(code: str) -> str:
@@ -18,19 +19,21 @@ def _relation(code: str) -> str:
 
 
 def _header(h: households.HouseholdArchive) -> None:
-    st.title(ui.t("household.title", name=plain(h.head_name)))
-    st.caption(f"{plain(h.code)} · {plain(h.town)}")
-    st.page_link("app_pages/grid.py", label=h.grid, icon=":material/grid_view:",
+    st.title(ui.t("household.title", name=md(h.head_name)))
+    st.caption(f"{md(h.code)} · {md(h.town)}")
+    st.page_link("app_pages/grid.py", label=md(h.grid), icon=":material/grid_view:",
                  query_params={"grid": str(h.grid_id)})
     ui.demo_badge()
-    tags = "、".join(ui.t(f"tag.{tag}") for tag in h.tags) or "—"
-    roles = "、".join(ui.t(f"role.{role}") for role in h.group_roles)
-    cells = [(ui.t("household.size"), str(h.size)), (ui.t("household.phone"), h.phone),
+    tags = ui.t("punct.list").join(ui.t(f"tag.{tag}") for tag in h.tags) or "—"
+    roles = ui.t("punct.list").join(ui.t(f"role.{role}") for role in h.group_roles)
+    cells = [(ui.t("household.size"), str(h.size)), (ui.t("household.phone"), md(h.phone)),
              (ui.t("household.tags"), tags)]
     for column, (label, value) in zip(st.columns(len(cells)), cells, strict=True):
         column.metric(label, value)
-    st.markdown(f"{ui.t('household.address')}：{plain(h.address)} · "
-                f"{ui.t('household.id_number')}：{plain(h.id_number)}" + (f" · {ui.t('household.group_role')}：{roles}" if roles else ""))
+    colon = ui.t("punct.colon")
+    st.markdown(f"{ui.t('household.address')}{colon}{md(h.address)} · "
+                f"{ui.t('household.id_number')}{colon}{md(h.id_number)}"
+                + (f" · {ui.t('household.group_role')}{colon}{roles}" if roles else ""))
 
 
 def _people(h: households.HouseholdArchive) -> None:
@@ -45,8 +48,8 @@ def _people(h: households.HouseholdArchive) -> None:
         st.subheader(ui.t("household.cadres"))
         if h.liaison_cadre:
             c = h.liaison_cadre
-            st.markdown(f"**{ui.t('role.leader')}**：{plain(c['name'])}（{plain(c['unit'])}） "
-                        f"{plain(c['phone'])}")
+            st.markdown(f"**{ui.t('role.leader')}**{ui.t('punct.colon')}{md(c['name'])}"
+                        f"{ui.t('punct.aside', text=md(c['unit']))} {md(c['phone'])}")
         if not h.paired_cadres.empty:
             st.dataframe(h.paired_cadres.assign(
                 level=[ui.t(f"level.{v}") for v in h.paired_cadres["level"]]).rename(columns={

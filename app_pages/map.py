@@ -13,6 +13,7 @@ from geo.layers import METRICS
 from minqing import kpi, mapdata
 from minqing.clock import today
 from minqing.settings import load_settings
+from ui.safe import md
 
 MAP_HEIGHT = 700
 MAP_KEY = "district_map"
@@ -84,7 +85,7 @@ def _hot_grids(counters, metric: str, grids) -> None:
     st.markdown(f"**{ui.t('map.hot_grids')}** · {ui.t(f'map.metric.{metric}')}")
     for grid_id, value in top.items():
         shown = "—" if value in (float("inf"), -1.0) else f"{int(value):,}"
-        st.page_link("app_pages/grid.py", label=f"{names.get(grid_id, grid_id)} · {shown}",
+        st.page_link("app_pages/grid.py", label=f"{md(names.get(grid_id, grid_id))} · {shown}",
                      query_params={"grid": str(grid_id)})
 
 
@@ -128,7 +129,7 @@ def page() -> None:
     st.caption(ui.t("map.caption", today=day.isoformat()))
     basemap = _setup()
     if basemap.problem:
-        st.info(ui.t("map.basemap_problem", why=basemap.problem))
+        st.info(ui.t("map.basemap_problem", why=md(basemap.problem)))
     _map_panel(day)
 
 

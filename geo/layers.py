@@ -22,6 +22,7 @@ from pyproj import Transformer
 
 from geo.crs import gk_crs, shift_to_gcj02
 from minqing.i18n import t
+from minqing.links import case_url
 from minqing.vocab import HouseholdTag, Track
 
 __all__ = [
@@ -424,7 +425,7 @@ def case_rows(cases: pd.DataFrame, grids: gpd.GeoDataFrame, lang: str) -> list[l
         popup = (f"<div class='mq-tip'>{green}<b>{_esc(c.title)}</b><div class='mq-sub'>{_esc(c.code)}"
                  f" · {t(f'track.{c.track}', lang)} · {t(f'status.{c.status}', lang)}</div>"
                  f"<div>{t('map.deadline', lang)}：{_esc(c.deadline)}</div>{late}"
-                 f"<a href='/case?case={int(c.case_id)}' target='_top'>"
+                 f"<a href='{_esc(case_url(c.case_id, base='/'))}' target='_top'>"
                  f"{t('map.open_case', lang)}</a></div>")
         rows.append([round(float(lat[i]), PRECISION), round(float(lon[i]), PRECISION),
                      TRACK_COLOURS.get(c.track, "#455a64"), int(bool(c.overdue)), popup])

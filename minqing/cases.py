@@ -20,7 +20,11 @@ Why it is built this way:
   back, so the first save wins and the second user is told to reload instead of overwriting it;
 * refusals are :class:`~minqing.errors.RuleError` / :class:`~minqing.errors.InputError` carrying a
   catalogue key, so the page can show the reason in the user's language next to the field;
-* deadlines come from :mod:`minqing.deadlines` only.
+* deadlines come from :mod:`minqing.deadlines` only;
+* every action is declared once in :data:`ACTIONS` (:class:`ActionSpec`: the statuses it starts
+  from and leads to, the fields it asks for, the comment it needs, which cases it applies to, and
+  what KPIs count it as). The case form, the case page, the demo and the KPIs read that
+  declaration; another module adds an action with one :func:`declare` call (and its strings).
 """
 
 from __future__ import annotations
@@ -28,36 +32,39 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
+from minqing import workcalendar
 from minqing.clock import now
 from minqing.clock import today as clock_today
 from minqing.deadlines import deadline_for
 from minqing.errors import ConflictError, InputError, Label, NotFoundError, RuleError
 from minqing.models import Case, CaseEvent, Grid, Household
 from minqing.scope import Scope
-from minqing.store import session_scope
-from minqing.vocab import CaseStatus, Track
+from minqing.store import write
+from minqing.vocab import OPEN_STATUSES, CaseStatus, Track
+from minqing.workcalendar import WorkCalendar
 
 S = CaseStatus
-DISTRICT = Scope.district()  # writes default to the whole district until login brings real scopes
-OPEN = frozenset({S.REGISTERED, S.HANDLING, S.CONSULTATION, S.RESULT, S.FEEDBACK})
+DISTRICT = Scope.district()  # a system scope: imports and the demo; pages pass the viewer's scope
+OPEN = frozenset(OPEN_STATUSES)
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
 _TRACKED_FIELDS = (
     "title", "track", "status", "deadline", "responsible", "department", "letter_no",
     "letter_reply", "explanation", "leader", "green_channel", "is_risk", "satisfaction", "feedback",
-    "result", "closed_on", "household_id",
+    "result", "closed_on", "household_id", "rectify_by",
 )
 
 
 class Action(StrEnum):
-    """What a user can do to a case; the first group changes its status."""
+    """The names of the built-in actions; what each does is declared in :data:`ACTIONS`."""
 
     START = "start"
     ESCALATE = "escalate"
@@ -72,29 +79,10 @@ class Action(StrEnum):
     EXPLAIN = "explain"
     REASSIGN = "reassign"
     NOTE = "note"
+    DECIDE = "decide"  # a consultation's decision (会诊决定): leader, track, department
+    EXTEND = "extend"  # a consultation's new deadline (会诊另定期限)
+    RECTIFY = "rectify"  # a follow-up's criticism and rectification deadline (复诊限期整改)
     OPEN = "open"  # the opening event (登记); not available as a move
-
-
-#: Status moves: action -> (statuses it may start from, status it leads to).
-MOVES: dict[Action, tuple[frozenset[CaseStatus], CaseStatus]] = {
-    Action.START: (frozenset({S.REGISTERED}), S.HANDLING),
-    Action.ESCALATE: (frozenset({S.REGISTERED, S.HANDLING}), S.CONSULTATION),
-    Action.ASSIGN: (frozenset({S.CONSULTATION}), S.HANDLING),
-    Action.RESULT: (frozenset({S.HANDLING}), S.RESULT),
-    Action.FEEDBACK: (frozenset({S.RESULT}), S.FEEDBACK),
-    Action.CLOSE: (frozenset({S.FEEDBACK}), S.CLOSED),
-    Action.REOPEN: (frozenset({S.RESULT, S.FEEDBACK, S.CLOSED}), S.HANDLING),
-}
-
-#: Edits that keep the status, and the statuses they are allowed in.
-EDITS: dict[Action, frozenset[CaseStatus]] = {
-    Action.CHANGE_TRACK: frozenset({S.REGISTERED, S.HANDLING}),
-    Action.GREEN_CHANNEL: OPEN,
-    Action.LETTER_REPLY: OPEN,
-    Action.EXPLAIN: OPEN,
-    Action.REASSIGN: OPEN,
-    Action.NOTE: frozenset(S),
-}
 
 
 @dataclass(frozen=True)
@@ -118,8 +106,21 @@ class NewCase:
 # --- validation helpers -------------------------------------------------------------------------
 
 
-def _text(value: str | None, field: str, *, max_len: int | None = None) -> str:
-    """A required free-text field, stripped; refused when blank or too long."""
+def max_length_of(model: type, column: str) -> int | None:
+    """The longest text ``model.column`` holds (None: unlimited, or not a column)."""
+    found = model.__table__.columns.get(column)
+    return getattr(found.type, "length", None) if found is not None else None
+
+
+def max_length(column: str) -> int | None:
+    """The longest text the case column ``column`` holds (None: unlimited, or not a column)."""
+    return max_length_of(Case, column)
+
+
+def _text(value: str | None, field: str, *, column: str | None = None,
+          model: type = Case) -> str:
+    """A required free-text field, stripped; refused when blank or longer than its column."""
+    max_len = max_length_of(model, column or field)
     value = (value or "").strip()
     if not value:
         raise InputError("case.error.required", field=field, field_name=Label(f"case.field.{field}"))
@@ -158,14 +159,39 @@ def _future_date(value: dt.date | None, field: str, today: dt.date) -> dt.date:
     return value
 
 
+# --- numbering (shared with the demo generator) -------------------------------------------------
+
+_LETTER_PREFIX = "联系函〔{year}〕"  # an official document number: the same in every UI language
+
+
+def case_code(opened_on: dt.date, serial: int) -> str:
+    """A case number: the day it was opened and a six-hex-digit serial, ``MQ261120-00002A``."""
+    return f"MQ{opened_on:%y%m%d}-{serial:06X}"
+
+
+def letter_number(year: int, serial: int) -> str:
+    """A liaison letter number (联系函编号), numbered from 1 each year: ``联系函〔2026〕12号``."""
+    return f"{_LETTER_PREFIX.format(year=year)}{serial}号"
+
+
 def _new_code(today: dt.date) -> str:
-    """A human-readable, collision-resistant case number (no id round trip needed)."""
-    return f"MQ{today:%y%m%d}-{secrets.token_hex(3).upper()}"
+    """A collision-resistant case number for a live case (random serial: no id round trip)."""
+    return case_code(today, secrets.randbits(24))
 
 
-def _letter_no(today: dt.date, code: str) -> str:
-    """The liaison letter number (联系函编号) given when none is typed in."""
-    return f"联系函〔{today:%Y}〕{code[-6:]}号"
+def _next_letter_number(session: Session, today: dt.date) -> str:
+    """The year's next letter number. Two letters issued in the same instant could share a
+    number; the case code, which is unique, is printed on the letter beside it."""
+    prefix = _LETTER_PREFIX.format(year=today.year)
+    taken = session.scalars(select(Case.letter_no).where(Case.letter_no.like(f"{prefix}%")))
+    serials = [int(n[len(prefix):-1]) for n in taken if n[len(prefix):-1].isdigit()]
+    return letter_number(today.year, max(serials, default=0) + 1)
+
+
+def _calendar(session: Session) -> WorkCalendar:
+    """The working-day calendar kept in the store the session writes to."""
+    bind = session.get_bind()
+    return workcalendar.load(getattr(bind, "engine", bind))
 
 
 # --- history ------------------------------------------------------------------------------------
@@ -187,11 +213,12 @@ def _diff(before: dict[str, object], after: dict[str, object]) -> dict[str, list
     }
 
 
-def _event(case: Case, *, action: Action, actor: str, from_status: str | None, comment: str,
-           changed: dict[str, list[object]]) -> CaseEvent:
+def _event(case: Case, *, action: str, actor: str, from_status: str | None, comment: str,
+           changed: dict[str, list[object]], scope: Scope) -> CaseEvent:
     return CaseEvent(
-        case_id=case.id, at=now(), actor=actor, action=action.value, from_status=from_status,
+        case_id=case.id, at=now(), actor=actor, action=str(action), from_status=from_status,
         to_status=case.status, comment=comment, data=json.dumps(changed, ensure_ascii=False),
+        account_id=scope.account_id,
     )
 
 
@@ -203,11 +230,13 @@ def open_case(session: Session, *, new: NewCase, actor: str, today: dt.date | No
     """Register a case on its track, with its deadline and an ``open`` event; flushes, no commit.
 
     Raises :class:`InputError` / :class:`RuleError` naming the field when the form is incomplete.
+    With a viewer's scope the event records the signed-in account, whatever ``actor`` says.
     """
+    scope.require_casework()
     today = today or clock_today()
-    actor = _text(actor, "actor", max_len=64)
-    title = _text(new.title, "title", max_len=200)
-    responsible = _text(new.responsible, "responsible", max_len=64)
+    actor = _text(scope.actor(actor), "actor", model=CaseEvent)
+    title = _text(new.title, "title")
+    responsible = _text(new.responsible, "responsible")
     track = _track(new.track)
     _track_details(track, promised=new.promised, department=new.department, opened_on=today)
     grid = session.scalar(select(Grid).where(scope.where(Grid), Grid.id == new.grid_id))
@@ -215,15 +244,17 @@ def open_case(session: Session, *, new: NewCase, actor: str, today: dt.date | No
         raise NotFoundError("case.error.grid_not_found", field="grid_id", grid_id=new.grid_id)
     _check_household(session, new.household_id, grid.id)
     if new.green_channel:
-        _text(new.leader, "leader", max_len=64)
+        _text(new.leader, "leader")
     code = _new_code(today)
     liaison = track == Track.LIAISON.value
     case = Case(
         code=code, grid_id=grid.id, town_id=grid.town_id, diary_entry_id=new.diary_entry_id,
         household_id=new.household_id, title=title, track=track, status=S.REGISTERED.value,
-        opened_on=today, deadline=deadline_for(track, today, new.promised), responsible=responsible,
-        department=new.department.strip() if liaison else None,
-        letter_no=((new.letter_no or "").strip() or _letter_no(today, code)) if liaison else None,
+        opened_on=today, deadline=deadline_for(track, today, new.promised, _calendar(session)),
+        responsible=responsible,
+        department=_text(new.department, "department") if liaison else None,
+        letter_no=(_text(new.letter_no, "letter_no") if (new.letter_no or "").strip()
+                   else _next_letter_number(session, today)) if liaison else None,
         leader=(new.leader or "").strip() or None, green_channel=new.green_channel,
         is_risk=new.is_risk,
     )
@@ -231,7 +262,8 @@ def open_case(session: Session, *, new: NewCase, actor: str, today: dt.date | No
     session.flush()
     empty = dict.fromkeys(_TRACKED_FIELDS)
     session.add(_event(case, action=Action.OPEN, actor=actor, from_status=None,
-                       comment=comment.strip(), changed=_diff(empty, _snapshot(case))))
+                       comment=comment.strip(), changed=_diff(empty, _snapshot(case)),
+                       scope=scope))
     session.flush()
     return case
 
@@ -247,24 +279,19 @@ def _check_household(session: Session, household_id: int | None, grid_id: int) -
         raise RuleError("case.error.household_other_grid", field="household_id")
 
 
-# --- moves and edits ----------------------------------------------------------------------------
+# --- what each action does ----------------------------------------------------------------------
 
 Handler = Callable[..., None]
 
 
-def _start(case: Case, *, today: dt.date, comment: str) -> None:
-    """Registered -> handling: nothing to fill in."""
-
-
-def _escalate(case: Case, *, today: dt.date, comment: str) -> None:
-    """Hard cases go to the weekly township consultation (会诊); say why."""
-    _text(comment, "reason")
+def _nothing(case: Case, *, today: dt.date, comment: str) -> None:
+    """Nothing changes but the status (if the action moves it) and the comment."""
 
 
 def _assign(case: Case, *, today: dt.date, comment: str, leader: str | None = None,
             deadline: dt.date | None = None) -> None:
     """The consultation's decision: a responsible leader (包案) and a new deadline."""
-    leader = _text(leader, "leader", max_len=64)
+    leader = _text(leader, "leader")
     case.deadline = _future_date(deadline, "deadline", today)
     case.leader = leader
 
@@ -296,12 +323,11 @@ def _close(case: Case, *, today: dt.date, comment: str) -> None:
 
 
 def _reopen(case: Case, *, today: dt.date, comment: str, deadline: dt.date | None = None) -> None:
-    """Back to handling with a reason and a fresh deadline; the old result stays in the history."""
-    _text(comment, "reason")
+    """Back to handling with a fresh deadline; the old result stays in the history."""
     if deadline is None and case.track == Track.PROMISED.value:
         raise RuleError("case.error.promised_date_required", field="deadline")
     case.deadline = (_future_date(deadline, "deadline", today) if deadline
-                     else deadline_for(case.track, today))
+                     else deadline_for(case.track, today, calendar=_calendar(object_session(case))))
     case.satisfaction = None
     case.feedback = None
     case.closed_on = None
@@ -316,85 +342,213 @@ def _change_track(case: Case, *, today: dt.date, comment: str, track: str | None
         raise RuleError("case.error.same_track", field="track")
     _track_details(track, promised=promised, department=department, opened_on=today)
     case.track = track
-    case.deadline = deadline_for(track, today, promised)
+    case.deadline = deadline_for(track, today, promised, _calendar(object_session(case)))
     if track == Track.LIAISON.value:
-        case.department = (department or "").strip()
-        case.letter_no = (letter_no or "").strip() or case.letter_no or _letter_no(today, case.code)
+        case.department = _text(department, "department")
+        case.letter_no = (_text(letter_no, "letter_no") if (letter_no or "").strip()
+                          else case.letter_no or _next_letter_number(object_session(case), today))
 
 
 def _green_channel(case: Case, *, today: dt.date, comment: str, leader: str | None = None) -> None:
     """The green channel sends the case straight to a named district leader."""
-    if case.green_channel:
-        raise RuleError("case.error.already_green")
-    case.leader = _text(leader, "leader", max_len=64)
+    case.leader = _text(leader, "leader")
     case.green_channel = True
 
 
-def _liaison_only(case: Case) -> None:
-    if case.track != Track.LIAISON.value:
-        raise RuleError("case.error.not_liaison", field="track")
-
-
-def _letter_reply(case: Case, *, today: dt.date, comment: str, reply: str | None = None) -> None:
+def _letter_reply(case: Case, *, today: dt.date, comment: str,
+                  letter_reply: str | None = None) -> None:
     """The responsible department's answer to the liaison letter."""
-    _liaison_only(case)
-    case.letter_reply = _text(reply, "letter_reply")
+    case.letter_reply = _text(letter_reply, "letter_reply")
 
 
 def _explain(case: Case, *, today: dt.date, comment: str, explanation: str | None = None) -> None:
     """What the resident was told when the matter cannot be done yet."""
-    _liaison_only(case)
     case.explanation = _text(explanation, "explanation")
 
 
 def _reassign(case: Case, *, today: dt.date, comment: str, responsible: str | None = None) -> None:
-    responsible = _text(responsible, "responsible", max_len=64)
+    responsible = _text(responsible, "responsible")
     if responsible == case.responsible:
         raise RuleError("case.error.same_responsible", field="responsible")
     case.responsible = responsible
 
 
-def _note(case: Case, *, today: dt.date, comment: str) -> None:
-    _text(comment, "comment")
+def _decide(case: Case, *, today: dt.date, comment: str, track: str | None = None,
+            leader: str | None = None, department: str | None = None,
+            promised: dt.date | None = None) -> None:
+    """A consultation's decision: another track, a 包案 leader, the responsible department
+    (liaison track), any of them; the case goes (back) to handling. A new deadline is the
+    separate ``extend`` action, recorded in the same transaction by the meeting."""
+    if track and track != case.track:
+        _change_track(case, today=today, comment=comment, track=track, promised=promised,
+                      department=department or case.department)
+    if (department or "").strip() and department.strip() != case.department:
+        if case.track != Track.LIAISON.value:
+            raise RuleError("case.error.not_liaison", field="department")
+        case.department = _text(department, "department")
+    if (leader or "").strip():
+        case.leader = _text(leader, "leader")
 
 
-_HANDLERS: dict[Action, Handler] = {
-    Action.START: _start, Action.ESCALATE: _escalate, Action.ASSIGN: _assign,
-    Action.RESULT: _result, Action.FEEDBACK: _feedback, Action.CLOSE: _close,
-    Action.REOPEN: _reopen, Action.CHANGE_TRACK: _change_track,
-    Action.GREEN_CHANNEL: _green_channel, Action.LETTER_REPLY: _letter_reply,
-    Action.EXPLAIN: _explain, Action.REASSIGN: _reassign, Action.NOTE: _note,
+def _extend(case: Case, *, today: dt.date, comment: str, deadline: dt.date | None = None) -> None:
+    """A new deadline set by a consultation."""
+    case.deadline = _future_date(deadline, "deadline", today)
+
+
+def _rectify(case: Case, *, today: dt.date, comment: str,
+             rectify_by: dt.date | None = None) -> None:
+    """A follow-up's rectification deadline (the criticism is the comment). The case's deadline
+    stays as it was, so a late case is still counted late."""
+    case.rectify_by = _future_date(rectify_by, "rectify_by", today)
+
+
+# --- the declaration ------------------------------------------------------------------------------
+
+Widget = Literal["text", "long_text", "date", "select", "choice", "other_track", "flag"]
+"""How a field is asked: one line, several lines, a date, a pick from ``choices`` (``select``:
+the first is preselected; ``choice``: the user must pick), another track than the case's, a tick."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input an action asks for: ``name`` is the handler's keyword, the case column it writes
+    (when it is one) and the catalogue label ``case.field.<name>``."""
+
+    name: str
+    widget: Widget = "text"
+    choices: tuple[str, ...] = ()  # for ``select``/``choice``; labels are ``<name>.<choice>``
+    help: str | None = None  # catalogue key of a hint shown with the field
+
+    @property
+    def max_len(self) -> int | None:
+        """The column's length: the form and both stores refuse longer text."""
+        return max_length(self.name)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A rule on the case (beyond its status) that an action needs, and the refusal's key."""
+
+    holds: Callable[[Mapping[str, object]], bool]
+    refusal: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """Everything about one action, declared once.
+
+    ``sources`` are the statuses it may start from and ``target`` the status it leads to (None:
+    an edit that keeps the status). ``fields`` are the inputs it asks for, in order; ``comment``
+    names a comment it requires (``"reason"``, ``"comment"``) or None when it is optional.
+    ``requires`` are further rules on the case. ``counts_as`` tags what KPIs count it as
+    (``"extension"``: it gave a new, later deadline; ``"rework"``: it sent a finished case back).
+    ``offered`` is False for the opening, which :func:`open_case` records; ``meeting`` is True
+    for the actions a meeting takes (:mod:`minqing.supervision.meetings`), which the case page
+    does not offer.
+    """
+
+    handler: Handler | None
+    sources: frozenset[CaseStatus]
+    target: CaseStatus | None = None
+    fields: tuple[Field, ...] = ()
+    comment: str | None = None
+    requires: tuple[Condition, ...] = ()
+    counts_as: frozenset[str] = field(default_factory=frozenset)
+    offered: bool = True
+    meeting: bool = False
+
+    def applies(self, case: Mapping[str, object]) -> bool:
+        """Whether a form should offer this action for ``case`` (status, track, green_channel)."""
+        return (self.offered and not self.meeting and CaseStatus(case["status"]) in self.sources
+                and all(rule.holds(case) for rule in self.requires))
+
+
+_LIAISON = Condition(lambda c: c["track"] == Track.LIAISON.value, "case.error.not_liaison", "track")
+_NOT_GREEN = Condition(lambda c: not c["green_channel"], "case.error.already_green")
+_TRACKS = tuple(t.value for t in Track)
+
+ACTIONS: dict[str, ActionSpec] = {
+    Action.OPEN: ActionSpec(None, frozenset(), S.REGISTERED, offered=False, fields=(
+        Field("title", help="diary.title_help"), Field("track", "select", _TRACKS),
+        Field("responsible"), Field("promised", "date", help="diary.promised_help"),
+        Field("department", help="diary.department_help"), Field("green_channel", "flag"),
+        Field("leader", help="diary.leader_help"))),
+    Action.START: ActionSpec(_nothing, frozenset({S.REGISTERED}), S.HANDLING),
+    Action.ESCALATE: ActionSpec(_nothing, frozenset({S.REGISTERED, S.HANDLING}), S.CONSULTATION,
+                                comment="reason"),
+    Action.ASSIGN: ActionSpec(_assign, frozenset({S.CONSULTATION}), S.HANDLING,
+                              fields=(Field("leader"), Field("deadline", "date")),
+                              counts_as=frozenset({"extension"})),
+    Action.RESULT: ActionSpec(_result, frozenset({S.HANDLING}), S.RESULT,
+                              fields=(Field("result", "long_text"),)),
+    Action.FEEDBACK: ActionSpec(_feedback, frozenset({S.RESULT}), S.FEEDBACK, fields=(
+        Field("satisfaction", "choice", SATISFACTION), Field("feedback"))),
+    Action.CLOSE: ActionSpec(_close, frozenset({S.FEEDBACK}), S.CLOSED),
+    Action.REOPEN: ActionSpec(_reopen, frozenset({S.RESULT, S.FEEDBACK, S.CLOSED}), S.HANDLING,
+                              fields=(Field("deadline", "date", help="case.reopen_help"),),
+                              comment="reason", counts_as=frozenset({"rework"})),
+    Action.CHANGE_TRACK: ActionSpec(_change_track, frozenset({S.REGISTERED, S.HANDLING}), fields=(
+        Field("track", "other_track"), Field("promised", "date"), Field("department"))),
+    Action.GREEN_CHANNEL: ActionSpec(_green_channel, OPEN, fields=(Field("leader"),),
+                                     requires=(_NOT_GREEN,)),
+    Action.LETTER_REPLY: ActionSpec(_letter_reply, OPEN, requires=(_LIAISON,),
+                                    fields=(Field("letter_reply", "long_text"),)),
+    Action.EXPLAIN: ActionSpec(_explain, OPEN, requires=(_LIAISON,),
+                               fields=(Field("explanation", "long_text"),)),
+    Action.REASSIGN: ActionSpec(_reassign, OPEN, fields=(Field("responsible"),)),
+    Action.NOTE: ActionSpec(_nothing, frozenset(S), comment="comment"),
+    Action.DECIDE: ActionSpec(_decide, frozenset({S.REGISTERED, S.HANDLING, S.CONSULTATION}),
+                              S.HANDLING, meeting=True, fields=(
+        Field("leader"), Field("track", "other_track"), Field("department"))),
+    Action.EXTEND: ActionSpec(_extend, frozenset({S.REGISTERED, S.HANDLING}), meeting=True,
+                              fields=(Field("deadline", "date"),),
+                              counts_as=frozenset({"extension"})),
+    Action.RECTIFY: ActionSpec(_rectify, OPEN, meeting=True, comment="criticism",
+                               fields=(Field("rectify_by", "date"),)),
 }
+"""Every case action by name. The opening is declared for its fields; it is not a move."""
 
 
-def _check_allowed(case: Case, action: Action) -> CaseStatus | None:
-    """The status the move leads to (None for an edit), or a refusal naming both statuses."""
+
+def coded_fields() -> frozenset[str]:
+    """Case fields stored as vocabulary codes (shown as ``<field>.<code>`` from the catalogue):
+    the status, and every declared field picked from a list."""
+    picked = {spec.name for action in ACTIONS.values() for spec in action.fields
+              if spec.choices or spec.widget == "other_track"}
+    return frozenset({"status", *picked})
+
+
+def declare(name: str, spec: ActionSpec) -> None:
+    """Add an action (e.g. a consultation decision) from another module; names are unique and
+    fit the event's ``action`` column."""
+    if name in ACTIONS:
+        raise ValueError(f"case action {name!r} is declared twice")
+    if len(name) > (max_length_of(CaseEvent, "action") or len(name)):
+        raise ValueError(f"case action name {name!r} is too long")
+    ACTIONS[name] = spec
+
+
+def _check_allowed(case: Case, name: str, spec: ActionSpec) -> None:
+    """Refuse an action the case's status or state does not allow, naming why."""
     status = CaseStatus(case.status)
-    if action in MOVES:
-        sources, target = MOVES[action]
-        allowed = status in sources
-    else:
-        target, allowed = None, status in EDITS[action]
-    if allowed:
-        return target
-    if status == S.CLOSED:
-        raise RuleError("case.error.closed", action=Label(f"case.action.{action.value}"))
-    if action == Action.CLOSE:
-        raise RuleError("case.error.no_feedback", field="satisfaction")
-    raise RuleError("case.error.transition", action=Label(f"case.action.{action.value}"),
-                    status=Label(f"status.{status.value}"))
+    if status not in spec.sources:
+        if status == S.CLOSED:
+            raise RuleError("case.error.closed", action=Label(f"case.action.{name}"))
+        if name == Action.CLOSE:
+            raise RuleError("case.error.no_feedback", field="satisfaction")
+        raise RuleError("case.error.transition", action=Label(f"case.action.{name}"),
+                        status=Label(f"status.{status.value}"))
+    state = {"status": case.status, "track": case.track, "green_channel": case.green_channel}
+    for rule in spec.requires:
+        if not rule.holds(state):
+            raise RuleError(rule.refusal, field=rule.field)
 
 
-def available_actions(status: str, track: str, green_channel: bool = False) -> list[Action]:
-    """The actions a form should offer for a case in ``status`` on ``track``."""
-    current = CaseStatus(status)
-    offered = [a for a, (sources, _) in MOVES.items() if current in sources]
-    offered += [a for a, allowed in EDITS.items() if current in allowed]
-    if track != Track.LIAISON.value:
-        offered = [a for a in offered if a not in (Action.LETTER_REPLY, Action.EXPLAIN)]
-    if green_channel:
-        offered = [a for a in offered if a != Action.GREEN_CHANNEL]
-    return offered
+def available_actions(status: str, track: str, green_channel: bool = False) -> list[str]:
+    """The actions a form should offer for a case in ``status`` on ``track``, in declared order."""
+    case = {"status": status, "track": track, "green_channel": green_channel}
+    return [name for name, spec in ACTIONS.items() if spec.applies(case)]
 
 
 def _in_scope(session: Session, scope: Scope, case_id: int) -> bool:
@@ -414,27 +568,30 @@ def apply(session: Session, *, case_id: int, version: int, action: str, actor: s
     RuleError, InputError : the move is not allowed, or a field is missing; names the field.
     """
     today = today or clock_today()
-    try:
-        action = Action(action)
-    except ValueError:
-        raise InputError("case.error.bad_action", field="action", value=action) from None
-    if action == Action.OPEN:
-        raise RuleError("case.error.transition", action=Label("case.action.open"),
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise InputError("case.error.bad_action", field="action", value=action)
+    if not spec.offered:
+        raise RuleError("case.error.transition", action=Label(f"case.action.{action}"),
                         status=Label("status.registered"))
-    actor = _text(actor, "actor", max_len=64)
+    scope.require_casework()
+    actor = _text(scope.actor(actor), "actor", column="actor", model=CaseEvent)
     case = session.get(Case, case_id)
     if case is None or not _in_scope(session, scope, case_id):
         raise NotFoundError("case.error.not_found", case_id=case_id)
     if case.version != version:
         raise ConflictError("case.error.conflict", code=case.code)
-    target = _check_allowed(case, action)
+    _check_allowed(case, action, spec)
+    if spec.comment:
+        _text(comment, spec.comment)
     before = _snapshot(case)
     from_status = case.status
-    _HANDLERS[action](case, today=today, comment=comment or "", **fields)
-    if target is not None:
-        case.status = target.value
+    spec.handler(case, today=today, comment=comment or "", **fields)
+    if spec.target is not None:
+        case.status = spec.target.value
     session.add(_event(case, action=action, actor=actor, from_status=from_status,
-                       comment=(comment or "").strip(), changed=_diff(before, _snapshot(case))))
+                       comment=(comment or "").strip(), changed=_diff(before, _snapshot(case)),
+                       scope=scope))
     try:
         session.flush()
     except StaleDataError:
@@ -446,6 +603,6 @@ def act(engine: Engine, *, case_id: int, version: int, action: str, actor: str,
         comment: str = "", today: dt.date | None = None, scope: Scope = DISTRICT,
         **fields: object) -> Case:
     """:func:`apply` in its own transaction: committed on success, rolled back on any refusal."""
-    with session_scope(engine) as session:
-        return apply(session, case_id=case_id, version=version, action=action, actor=actor,
-                     comment=comment, today=today, scope=scope, **fields)
+    return write(engine, lambda session: apply(
+        session, case_id=case_id, version=version, action=action, actor=actor, comment=comment,
+        today=today, scope=scope, **fields))

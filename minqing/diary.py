@@ -9,21 +9,25 @@ and submit again.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, replace
 
 import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from minqing.access import protect
 from minqing.cases import DISTRICT, NewCase, open_case
 from minqing.clock import now
 from minqing.clock import today as clock_today
 from minqing.errors import InputError, Label, NotFoundError, RuleError
 from minqing.models import Cadre, Case, DiaryEntry, Grid, Household
 from minqing.scope import Scope
-from minqing.store import session_scope
+from minqing.store import write
+from minqing.text import clean
 from minqing.vocab import RecordKind, Source
 
+log = logging.getLogger(__name__)
 RISK_LEVELS = (0, 1, 2, 3)  # none, low, medium, high
 MAX_TEXT = 4000
 
@@ -71,7 +75,7 @@ def _check_reception_counts(entry: NewEntry) -> None:
 
 def validate_entry(entry: NewEntry, *, today: dt.date) -> NewEntry:
     """The entry with its text stripped, or an :class:`InputError` naming the field at fault."""
-    text = (entry.text or "").strip()
+    text = clean(entry.text)
     if not text:
         raise _field_error("diary.error.required", "text")
     if len(text) > MAX_TEXT:
@@ -107,8 +111,10 @@ def add_entry(session: Session, *, entry: NewEntry, case: NewCase | None = None,
     """Write a diary entry and, when ``case`` is given, open that case from it. Flushes only.
 
     The case inherits the entry's grid and household; it is linked back through
-    ``diary_entry_id``. Any refusal raises before anything is committed.
+    ``diary_entry_id``. Any refusal raises before anything is committed. With a viewer's scope
+    the entry records the signed-in account and only grids of its jurisdiction are writable.
     """
+    scope.require_casework()
     today = today or clock_today()
     entry = validate_entry(entry, today=today)
     grid = _check_refs(session, entry, scope)
@@ -117,7 +123,7 @@ def add_entry(session: Session, *, entry: NewEntry, case: NewCase | None = None,
         household_id=entry.household_id, entry_date=entry.entry_date, kind=entry.kind,
         source=entry.source, text=entry.text, risk_level=entry.risk_level,
         people_received=entry.people_received, opinions_taken=entry.opinions_taken,
-        created_at=now(),
+        created_at=now(), account_id=scope.account_id,
     )
     session.add(row)
     session.flush()
@@ -134,10 +140,15 @@ def add_entry(session: Session, *, entry: NewEntry, case: NewCase | None = None,
 def record(engine: Engine, *, entry: NewEntry, case: NewCase | None = None, actor: str,
            today: dt.date | None = None, scope: Scope = DISTRICT) -> tuple[int, int | None]:
     """:func:`add_entry` in its own transaction; returns (entry id, case id or None)."""
-    with session_scope(engine) as session:
+    def work(session):
         row, opened = add_entry(session, entry=entry, case=case, actor=actor, today=today,
                                 scope=scope)
+        session.flush()
         return row.id, (opened.id if opened else None)
+
+    entry_id, case_id = write(engine, work)
+    log.info("diary entry %s written (grid %s, case %s)", entry_id, entry.grid_id, case_id)
+    return entry_id, case_id
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -159,8 +170,10 @@ def timeline(engine: Engine, *, scope: Scope, grid_id: int | None = None,
     """Diary entries in scope, newest first, with the cadre, the household and any case opened.
 
     Columns: id, entry_date, kind, source, text, risk_level, people_received, opinions_taken,
-    cadre, household_id, household, case_id, case_code, case_status, green_channel.
+    cadre, household_id, household, case_id, case_code, case_status, green_channel. Names are
+    masked for viewers who do not see personal data; aggregate-only viewers are refused.
     """
+    scope.require_person_level()
     stmt = (
         select(
             DiaryEntry.id, DiaryEntry.entry_date, DiaryEntry.kind, DiaryEntry.source,
@@ -180,7 +193,8 @@ def timeline(engine: Engine, *, scope: Scope, grid_id: int | None = None,
     stmt = _filtered(stmt, grid_id=grid_id, household_id=household_id, filters=filters)
     with engine.connect() as conn:
         rows = conn.execute(stmt).mappings().all()
-    return pd.DataFrame(rows, columns=_TIMELINE_COLUMNS)
+    return protect(pd.DataFrame(rows, columns=_TIMELINE_COLUMNS), scope,
+                   {"cadre": "name", "household": "name"})
 
 
 _TIMELINE_COLUMNS = [

@@ -29,15 +29,14 @@ class GridPage:
     points: pd.DataFrame
     backlog: pd.DataFrame
     recent: pd.DataFrame
-    counters: grids.GridCounters
 
 
-def grid_page(engine: Engine, *, scope: Scope, grid_id: int, today: dt.date | None = None,
-              since: dt.date | None = None) -> GridPage | None:
+def grid_page(engine: Engine, *, scope: Scope, grid_id: int,
+              today: dt.date | None = None) -> GridPage | None:
     """The grid's drill-down, or None when the grid is absent or outside ``scope``.
 
-    Counters run from ``since`` (default: 1 January) to ``today``; ``recent`` is the latest
-    diary entries, unfiltered (the page filters the timeline separately).
+    ``recent`` is the latest diary entries, unfiltered (the page filters the timeline
+    separately); the KPIs over the chosen period are read by :func:`grids.grid_kpis`.
     """
     today = today or clock_today()
     profile = grids.grid_profile(engine, scope=scope, grid_id=grid_id)
@@ -53,6 +52,4 @@ def grid_page(engine: Engine, *, scope: Scope, grid_id: int, today: dt.date | No
         points=households.grid_household_points(engine, **kw),
         backlog=casebook.open_cases(engine, **kw, today=today),
         recent=diary.timeline(engine, **kw, limit=50),
-        counters=grids.grid_counters(engine, **kw, since=since or dt.date(today.year, 1, 1),
-                                     until=today, today=today),
     )

@@ -6,6 +6,7 @@ The domain raises them; a page shows ``exc.message(lang)`` next to the field nam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from minqing import i18n
@@ -27,10 +28,15 @@ class DomainError(Exception):
         self.params = params
         super().__init__(self.message("en"))
 
-    def message(self, lang: str = i18n.DEFAULT_LANG) -> str:
-        """The refusal in ``lang``, with any :class:`Label` parameters translated too."""
+    def message(self, lang: str = i18n.DEFAULT_LANG, *,
+                quote: Callable[[object], object] = lambda value: value) -> str:
+        """The refusal in ``lang``, with any :class:`Label` parameters translated too.
+
+        ``quote`` is applied to the other parameters (values a user typed or a link carried):
+        a page passes its markdown quoting so they show as typed.
+        """
         params = {
-            name: i18n.t(value.key, lang) if isinstance(value, Label) else value
+            name: i18n.t(value.key, lang) if isinstance(value, Label) else quote(value)
             for name, value in self.params.items()
         }
         return i18n.t(self.key, lang, **params)
@@ -50,3 +56,8 @@ class NotFoundError(DomainError):
 
 class ConflictError(DomainError):
     """Someone else saved the record after the caller read it: reload and re-apply."""
+
+
+class StoreError(DomainError):
+    """The database stayed busy or unreachable through the retries; nothing was written, so the
+    user's input is still theirs to send again (``store.busy`` / ``store.unreachable``)."""

@@ -1,5 +1,5 @@
 """Everything about one grid that a supervisor drills into: its profile, its service group and
-their cadre pairings, and its counters over a period.
+their cadre pairings, and its KPIs over a period.
 
 Each function takes the caller's scope so that jurisdiction and personal-data masking are enforced
 here, once, rather than on the page. A grid outside the scope reads as absent.
@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, func, select
 
+from minqing.access import protect, protect_value
 from minqing.clock import today as clock_today
-from minqing.deadlines import overdue_clause
+from minqing.kpi import headline
 from minqing.models import (
     Area,
     Cadre,
-    Case,
-    DiaryEntry,
     Grid,
     GroupMember,
     Household,
@@ -29,7 +29,7 @@ from minqing.models import (
     Town,
 )
 from minqing.scope import Scope
-from minqing.vocab import OPEN_STATUSES, CaseStatus, HouseholdTag, RecordKind
+from minqing.vocab import HouseholdTag
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,8 @@ def grid_profile(engine: Engine, *, scope: Scope, grid_id: int) -> GridProfile |
     point = row["geom"].representative_point() if row["geom"] is not None else None
     return GridProfile(
         id=row["id"], code=row["code"], name=row["name"], kind=row["kind"],
-        town_id=row["town_id"], town=row["town"], area=row["area"], area_head=row["head_name"],
+        town_id=row["town_id"], town=row["town"], area=row["area"],
+        area_head=protect_value(row["head_name"], scope, "name"),
         households=int(households), population=int(population), special=special,
         centroid=(point.y, point.x) if point is not None else None, geom=row["geom"],
         service_point=(service.lat, service.lon) if service else None,
@@ -98,6 +99,7 @@ def grid_choices(engine: Engine, *, scope: Scope) -> list[tuple[int, str]]:
 
 def service_group(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame:
     """The grid's service group, leader first: member id, role, name, phone, household id."""
+    scope.require_person_level()
     stmt = (
         select(GroupMember.id, GroupMember.role, GroupMember.name, GroupMember.phone,
                GroupMember.household_id, GroupMember.cadre_id)
@@ -110,11 +112,13 @@ def service_group(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame
         frame = pd.DataFrame(conn.execute(stmt).mappings().all(),
                              columns=["id", "role", "name", "phone", "household_id", "cadre_id"])
     frame["_leader"] = frame["role"] != "leader"
-    return frame.sort_values(["_leader", "id"]).drop(columns="_leader").reset_index(drop=True)
+    frame = frame.sort_values(["_leader", "id"]).drop(columns="_leader").reset_index(drop=True)
+    return protect(frame, scope, {"name": "name", "phone": "phone"})
 
 
 def group_leader(engine: Engine, *, scope: Scope, grid_id: int) -> tuple[int, str] | None:
     """(cadre id, name) of the liaison cadre leading the grid's service group."""
+    scope.require_person_level()
     stmt = (
         select(Cadre.id, Cadre.name)
         .join(ServiceGroup, ServiceGroup.leader_cadre_id == Cadre.id)
@@ -123,11 +127,12 @@ def group_leader(engine: Engine, *, scope: Scope, grid_id: int) -> tuple[int, st
     )
     with engine.connect() as conn:
         row = conn.execute(stmt).first()
-    return (row.id, row.name) if row else None
+    return (row.id, protect_value(row.name, scope, "name")) if row else None
 
 
 def cadre_choices(engine: Engine, *, scope: Scope, grid_id: int) -> list[tuple[int, str]]:
     """Cadres who may write this grid's diary: its group leader, group cadres, paired cadres."""
+    scope.require_person_level()
     in_group = (
         select(GroupMember.cadre_id)
         .join(ServiceGroup, ServiceGroup.id == GroupMember.group_id)
@@ -150,11 +155,12 @@ def cadre_choices(engine: Engine, *, scope: Scope, grid_id: int) -> list[tuple[i
         rows = conn.execute(stmt).all()
     lead_id = lead[0] if lead else None
     rows.sort(key=lambda r: (r.id != lead_id, r.name))
-    return [(r.id, r.name) for r in rows]
+    return [(r.id, protect_value(r.name, scope, "name")) for r in rows]
 
 
 def pairings(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame:
     """Cadres paired (结对) with this grid's backbone members, at district, town, village level."""
+    scope.require_person_level()
     stmt = (
         select(Pairing.level, Cadre.name.label("cadre"), Cadre.unit, Cadre.phone,
                GroupMember.name.label("member"), GroupMember.role.label("member_role"))
@@ -168,50 +174,17 @@ def pairings(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame:
         frame = pd.DataFrame(conn.execute(stmt).mappings().all(),
                              columns=["level", "cadre", "unit", "phone", "member", "member_role"])
     order = {"district": 0, "town": 1, "village": 2}
-    return frame.sort_values("level", key=lambda s: s.map(order)).reset_index(drop=True)
+    frame = frame.sort_values("level", key=lambda s: s.map(order)).reset_index(drop=True)
+    return protect(frame, scope, {"cadre": "name", "phone": "phone", "member": "name"})
 
 
-@dataclass(frozen=True)
-class GridCounters:
-    """A grid's headline counters for a period (open/overdue are as of ``today``)."""
-
-    diary_entries: int
-    risks_found: int
-    people_received: int
-    opinions_taken: int
-    cases_opened: int
-    cases_closed: int
-    closed_on_time: int
-    open_now: int
-    overdue_now: int
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return self.closed_on_time / self.cases_closed if self.cases_closed else None
-
-
-def grid_counters(engine: Engine, *, scope: Scope, grid_id: int, since: dt.date, until: dt.date,
-                  today: dt.date | None = None) -> GridCounters:
-    """Diary and case counters for one grid between ``since`` and ``until`` (inclusive)."""
-    today = today or clock_today()
-    in_period = DiaryEntry.entry_date.between(since, until)
-    diary = select(
-        func.count(),
-        func.coalesce(func.sum(case((DiaryEntry.kind == RecordKind.RISK.value, 1), else_=0)), 0),
-        func.coalesce(func.sum(DiaryEntry.people_received), 0),
-        func.coalesce(func.sum(DiaryEntry.opinions_taken), 0),
-    ).where(scope.where(DiaryEntry), DiaryEntry.grid_id == grid_id, in_period)
-    closed = and_(Case.status == CaseStatus.CLOSED.value, Case.closed_on.between(since, until))
-    cases = select(
-        func.coalesce(func.sum(case((Case.opened_on.between(since, until), 1), else_=0)), 0),
-        func.coalesce(func.sum(case((closed, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((and_(closed, Case.closed_on <= Case.deadline), 1),
-                                    else_=0)), 0),
-        func.coalesce(func.sum(case((Case.status.in_([s.value for s in OPEN_STATUSES]), 1),
-                                    else_=0)), 0),
-        func.coalesce(func.sum(case((overdue_clause(today), 1), else_=0)), 0),
-    ).where(scope.where(Case), Case.grid_id == grid_id)
+def grid_kpis(engine: Engine, *, scope: Scope, grid_id: int, kpis: Iterable[str],
+              since: dt.date, until: dt.date, today: dt.date | None = None) -> dict | None:
+    """The grid's KPIs over ``since``..``until`` (see :mod:`minqing.kpi`), or None when the grid
+    lies outside ``scope``."""
+    inside = select(Grid.id).where(scope.where(Grid), Grid.id == grid_id)
     with engine.connect() as conn:
-        d = conn.execute(diary).one()
-        c = conn.execute(cases).one()
-    return GridCounters(*(int(v) for v in (*d, *c)))
+        if conn.scalar(inside) is None:
+            return None
+    return headline(engine, scope=Scope.grid(grid_id), kpis=kpis, since=since, until=until,
+                    today=today or clock_today())

@@ -1,9 +1,10 @@
 """What the district map (一张图) reads: grids, towns, households, service groups, open cases.
 
 Every function takes the caller's ``scope`` and returns plain (Geo)DataFrames in EPSG:4326, so
-``geo`` can turn them into layers without touching the store. Household heads' names are masked
-here, in the data layer, because the map is also the meeting-room display: a name on a wall is
-personal data on a wall.
+``geo`` can turn them into layers without touching the store. Names are masked here, in the data
+layer, by the one policy of :mod:`minqing.access`; household heads' names on the map are masked
+for everyone unless asked for (a name on a wall is personal data on a wall), and the point
+overlays refuse aggregate-only viewers (the wall display).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
+from minqing.access import mask_name, protect
 from minqing.clock import today as clock_today
 from minqing.deadlines import days_left, overdue_clause
 from minqing.models import (
@@ -39,13 +41,6 @@ __all__ = [
     "service_groups",
     "town_frame",
 ]
-
-
-def mask_name(name: str | None) -> str:
-    """Keep the family name, hide the rest (``张三丰`` -> ``张**``)."""
-    if not name:
-        return ""
-    return name[0] + "*" * max(1, len(name) - 1)
 
 
 def _frame(engine: Engine, stmt) -> pd.DataFrame:
@@ -75,7 +70,7 @@ def grid_frame(engine: Engine, *, scope: Scope) -> gpd.GeoDataFrame:
         .where(scope.where(Grid))
         .order_by(Grid.id)
     )
-    return _geo(_frame(engine, stmt))
+    return _geo(protect(_frame(engine, stmt), scope, {"leader": "name"}))
 
 
 def town_frame(engine: Engine, *, scope: Scope) -> gpd.GeoDataFrame:
@@ -107,8 +102,9 @@ def household_points(
 
     Uses the indexed ``lon``/``lat`` columns (no geometry parsing), so the same query serves
     150,000 rows for aggregation and a few thousand for points. Head names are masked unless
-    ``reveal_names``.
+    ``reveal_names`` and the viewer sees personal data.
     """
+    scope.require_person_level()
     stmt = select(
         Household.id.label("household_id"), Household.code, Household.grid_id,
         Household.head_name, Household.size, Household.tags, Household.lon, Household.lat,
@@ -119,7 +115,7 @@ def household_points(
     if limit is not None:
         stmt = stmt.order_by(Household.id).limit(limit)
     frame = _frame(engine, stmt)
-    if not reveal_names:
+    if not (reveal_names and scope.reveals_personal_data):
         frame["head_name"] = frame["head_name"].map(mask_name)
     return frame
 
@@ -129,6 +125,7 @@ def service_groups(engine: Engine, *, scope: Scope) -> pd.DataFrame:
 
     ``members`` is a list of ``(role, name)`` pairs in role order (leader first).
     """
+    scope.require_person_level()
     groups = (
         select(
             ServiceGroup.id.label("group_id"), ServiceGroup.grid_id, Grid.name.label("grid_name"),
@@ -145,7 +142,8 @@ def service_groups(engine: Engine, *, scope: Scope) -> pd.DataFrame:
         .join(Grid, Grid.id == ServiceGroup.grid_id)
         .where(scope.where(Grid))
     )
-    frame, people = _frame(engine, groups), _frame(engine, members)
+    frame = protect(_frame(engine, groups), scope, {"leader": "name"})
+    people = protect(_frame(engine, members), scope, {"name": "name"})
     order = {role.value: i for i, role in enumerate(MemberRole)}
     people["order"] = people["role"].map(order).fillna(len(order))
     people = people.sort_values(["group_id", "order", "name"])
@@ -164,6 +162,7 @@ def open_case_points(
     A case sits at its household when it has one; otherwise ``lon``/``lat`` are NaN and the map
     places it at its grid. ``overdue`` comes from :func:`minqing.deadlines.overdue_clause`.
     """
+    scope.require_person_level()
     today = today or clock_today()
     stmt = (
         select(

@@ -87,10 +87,5 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"  # 已销号
 
 
-OPEN_STATUSES: tuple[CaseStatus, ...] = (
-    CaseStatus.REGISTERED,
-    CaseStatus.HANDLING,
-    CaseStatus.CONSULTATION,
-    CaseStatus.RESULT,
-    CaseStatus.FEEDBACK,
-)
+OPEN_STATUSES: tuple[CaseStatus, ...] = tuple(s for s in CaseStatus if s is not CaseStatus.CLOSED)
+"""Every status but closed (销号): the one list behind :func:`minqing.deadlines.open_clause`."""

@@ -14,7 +14,7 @@ import streamlit as st
 
 import ui
 from minqing.casebook import CaseDetail
-from minqing.cases import SATISFACTION, Action, NewCase, act, available_actions
+from minqing.cases import ACTIONS, Action, Field, NewCase, act, available_actions
 from minqing.clock import today
 from minqing.diary import RISK_LEVELS, NewEntry, record
 from minqing.errors import DomainError
@@ -30,8 +30,12 @@ def _label(prefix: str):
     return lambda code: ui.t(f"{prefix}.{code}")
 
 
-def _remembered_actor(default: str) -> str:
-    return st.session_state.get("_actor") or default
+def _read_only() -> bool:
+    """Roles that do not do casework see the records but no form (the domain refuses too)."""
+    if ui.current_scope().writes_casework:
+        return False
+    st.caption(ui.t("access.error.read_only"))
+    return True
 
 
 # --- diary entry --------------------------------------------------------------------------------
@@ -69,24 +73,40 @@ def _entry_fields(gen: int, cadres: list[tuple[int, str]],
     return values
 
 
+def _field(spec: Field, key: str, *, case: dict | None = None, default: object = None,
+           where=st) -> object:
+    """One declared field as its widget: labels, hints and length limits from the declaration."""
+    label = ui.t(f"case.field.{spec.name}")
+    hint = ui.t(spec.help) if spec.help else None
+    if spec.widget == "text":
+        return where.text_input(label, value=default or "", key=key, help=hint,
+                                max_chars=spec.max_len)
+    if spec.widget == "long_text":
+        return where.text_area(label, key=key, help=hint, max_chars=spec.max_len)
+    if spec.widget == "date":
+        return where.date_input(label, value=None, key=key, help=hint)
+    if spec.widget == "flag":
+        return where.checkbox(label, key=key, help=hint)
+    if spec.widget == "select":
+        return where.selectbox(label, spec.choices, key=key, help=hint,
+                               format_func=_label(spec.name))
+    if spec.widget == "choice":
+        return where.radio(label, spec.choices, index=None, horizontal=True, key=key, help=hint,
+                           format_func=_label(spec.name))
+    others = [t.value for t in Track if t.value != (case or {}).get("track")]  # other_track
+    return where.selectbox(label, others, key=key, help=hint, format_func=_label("track"))
+
+
 def _case_fields(gen: int, responsible: str) -> dict:
+    """The opening's declared fields, three then four to a row."""
     st.markdown(f"**{ui.t('diary.case_heading')}**")
     values = {"as_case": st.checkbox(ui.t("diary.turn_into_case"), key=f"d_as_case_{gen}")}
-    k1, k2, k3 = st.columns([3, 1, 1])
-    values["title"] = k1.text_input(ui.t("case.field.title"), key=f"d_title_{gen}",
-                                    help=ui.t("diary.title_help"))
-    values["track"] = k2.selectbox(ui.t("case.field.track"), [t.value for t in Track],
-                                   format_func=_label("track"), key=f"d_track_{gen}")
-    values["responsible"] = k3.text_input(ui.t("case.field.responsible"), value=responsible,
-                                          key=f"d_resp_{gen}")
-    p1, p2, p3, p4 = st.columns(4)
-    values["promised"] = p1.date_input(ui.t("case.field.promised"), value=None,
-                                       key=f"d_promised_{gen}", help=ui.t("diary.promised_help"))
-    values["department"] = p2.text_input(ui.t("case.field.department"), key=f"d_dept_{gen}",
-                                         help=ui.t("diary.department_help"))
-    values["green_channel"] = p3.checkbox(ui.t("case.field.green_channel"), key=f"d_green_{gen}")
-    values["leader"] = p4.text_input(ui.t("case.field.leader"), key=f"d_leader_{gen}",
-                                     help=ui.t("diary.leader_help"))
+    fields = ACTIONS[Action.OPEN].fields
+    rows = (st.columns([3, 1, 1]), st.columns(4))
+    places = [*rows[0], *rows[1]]
+    for spec, where in zip(fields, places, strict=True):
+        default = responsible if spec.name == "responsible" else None
+        values[spec.name] = _field(spec, f"d_{spec.name}_{gen}", default=default, where=where)
     return values
 
 
@@ -94,17 +114,15 @@ def _new_case(grid_id: int, entry: dict, case: dict) -> NewCase | None:
     if not case["as_case"]:
         return None
     first_line = next(iter((entry["text"] or "").strip().splitlines()), "")[:60]
-    return NewCase(
-        grid_id=grid_id, title=case["title"].strip() or first_line, track=case["track"],
-        responsible=case["responsible"], promised=case["promised"],
-        department=case["department"], green_channel=case["green_channel"],
-        leader=case["leader"],
-    )
+    typed = {spec.name: case[spec.name] for spec in ACTIONS[Action.OPEN].fields}
+    return NewCase(grid_id=grid_id, **(typed | {"title": typed["title"].strip() or first_line}))
 
 
 def diary_form(*, grid_id: int, cadres: list[tuple[int, str]],
                households: list[tuple[int, str]]) -> None:
     """The week's work in one form: an entry, and optionally a case opened from it."""
+    if _read_only():
+        return
     if not cadres:
         st.info(ui.t("diary.no_cadre"))
         return
@@ -115,10 +133,9 @@ def diary_form(*, grid_id: int, cadres: list[tuple[int, str]],
         submitted = st.form_submit_button(ui.t("diary.submit"), type="primary")
     if not submitted:
         return
-    actor = dict(cadres)[entry["cadre_id"]]
-    try:
+    try:  # recorded as the signed-in account (the scope carries it)
         _, case_id = record(ui.engine(), entry=NewEntry(grid_id=grid_id, **entry),
-                            case=_new_case(grid_id, entry, case), actor=actor,
+                            case=_new_case(grid_id, entry, case), actor=ui.viewer().label,
                             scope=ui.current_scope())
     except DomainError as exc:
         show_refusal(exc)
@@ -142,77 +159,48 @@ def diary_saved() -> None:
 # --- case action --------------------------------------------------------------------------------
 
 
-def _action_fields(action: Action, case: dict, key: str) -> dict:
-    """The inputs one action needs (and only those)."""
-    if action == Action.ASSIGN:
-        return {"leader": st.text_input(ui.t("case.field.leader"), key=f"{key}_leader"),
-                "deadline": st.date_input(ui.t("case.field.deadline"), value=None,
-                                          key=f"{key}_deadline")}
-    if action == Action.RESULT:
-        return {"result": st.text_area(ui.t("case.field.result"), key=f"{key}_result")}
-    if action == Action.FEEDBACK:
-        return {"satisfaction": st.radio(ui.t("case.field.satisfaction"), SATISFACTION,
-                                         index=None, horizontal=True, key=f"{key}_sat",
-                                         format_func=_label("satisfaction")),
-                "feedback": st.text_input(ui.t("case.field.feedback"), key=f"{key}_fb")}
-    if action == Action.REOPEN:
-        return {"deadline": st.date_input(ui.t("case.field.deadline"), value=None,
-                                          key=f"{key}_deadline", help=ui.t("case.reopen_help"))}
-    if action == Action.CHANGE_TRACK:
-        tracks = [t.value for t in Track if t.value != case["track"]]
-        return {"track": st.selectbox(ui.t("case.field.track"), tracks,
-                                      format_func=_label("track"), key=f"{key}_track"),
-                "promised": st.date_input(ui.t("case.field.promised"), value=None,
-                                          key=f"{key}_promised"),
-                "department": st.text_input(ui.t("case.field.department"), key=f"{key}_dept")}
-    single = {Action.GREEN_CHANNEL: ("leader", st.text_input),
-              Action.LETTER_REPLY: ("reply", st.text_area),
-              Action.EXPLAIN: ("explanation", st.text_area),
-              Action.REASSIGN: ("responsible", st.text_input)}
-    if action in single:
-        name, widget = single[action]
-        label = {"reply": "letter_reply"}.get(name, name)
-        return {name: widget(ui.t(f"case.field.{label}"), key=f"{key}_{name}")}
-    return {}
+def _action_fields(action: str, case: dict, key: str) -> dict:
+    """The inputs one action declares (and only those)."""
+    return {spec.name: _field(spec, f"{key}_{spec.name}", case=case)
+            for spec in ACTIONS[action].fields}
 
 
-def _comment_label(action: Action) -> str:
-    if action in (Action.ESCALATE, Action.REOPEN):
-        return ui.t("case.field.reason")
-    return ui.t("case.field.comment") if action == Action.NOTE else ui.t("case.comment_optional")
+def _comment_label(action: str) -> str:
+    required = ACTIONS[action].comment
+    return ui.t(f"case.field.{required}") if required else ui.t("case.comment_optional")
 
 
 def case_action_form(detail: CaseDetail) -> None:
-    """Pick an action allowed in the case's status, fill in what it needs, save."""
+    """Pick an action allowed in the case's status, fill in what it needs, save (as the
+    signed-in account)."""
+    if _read_only():
+        return
     case = detail.case
     version_key = f"_case_version_{case['id']}"
     actions = available_actions(case["status"], case["track"], bool(case["green_channel"]))
     action = st.selectbox(ui.t("case.choose_action"), actions, key=f"action_{case['id']}",
-                          format_func=lambda a: ui.t(f"case.action.{a.value}"))
-    key = f"cf_{case['id']}_{action.value}_{st.session_state.get('_case_gen', 0)}"
+                          format_func=lambda a: ui.t(f"case.action.{a}"))
+    key = f"cf_{case['id']}_{action}_{st.session_state.get('_case_gen', 0)}"
     with st.form(key, border=True):
         fields = _action_fields(action, case, key)
         comment = st.text_area(_comment_label(action), key=f"{key}_comment", height=80)
-        actor = st.text_input(ui.t("case.field.actor"), value=_remembered_actor(""),
-                              key=f"{key}_actor")
-        submitted = st.form_submit_button(ui.t(f"case.action.{action.value}"), type="primary")
+        submitted = st.form_submit_button(ui.t(f"case.action.{action}"), type="primary")
     if not submitted:
         st.session_state[version_key] = case["version"]
         return
-    st.session_state["_actor"] = actor
     _submit_action(case, action, st.session_state.get(version_key, case["version"]),
-                   actor=actor, comment=comment, fields=fields)
+                   actor=ui.viewer().label, comment=comment, fields=fields)
 
 
-def _submit_action(case: dict, action: Action, version: int, *, actor: str, comment: str,
+def _submit_action(case: dict, action: str, version: int, *, actor: str, comment: str,
                    fields: dict) -> None:
     try:
-        act(ui.engine(), case_id=case["id"], version=version, action=action.value, actor=actor,
+        act(ui.engine(), case_id=case["id"], version=version, action=action, actor=actor,
             comment=comment, scope=ui.current_scope(), **fields)
     except DomainError as exc:
         show_refusal(exc)
         st.session_state[f"_case_version_{case['id']}"] = case["version"]
         return
     st.session_state["_case_gen"] = st.session_state.get("_case_gen", 0) + 1
-    st.session_state[CASE_FLASH] = ui.t("case.saved", action=ui.t(f"case.action.{action.value}"))
+    st.session_state[CASE_FLASH] = ui.t("case.saved", action=ui.t(f"case.action.{action}"))
     st.rerun()

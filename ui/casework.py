@@ -10,25 +10,16 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from minqing.deadlines import DeadlineState
 from minqing.errors import DomainError
-
-_MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#+-.!|~$"})
-
-
-def plain(text: object) -> str:
-    """User-entered text made inert for markdown-rendering elements (titles, captions, links)."""
-    return str(text if text is not None else "").translate(_MARKDOWN_SPECIALS)
+from minqing.links import case_url, household_url
+from ui.export import download_table
+from ui.safe import md
 
 
 def show_refusal(exc: DomainError) -> None:
     """A refusal in the user's language, never a traceback."""
-    st.error(exc.message(ui.lang()), icon=":material/error:")
-
-
-def record_id(name: str) -> tuple[int | None, str | None]:
-    """The ``?name=`` deep-link id and the raw text (to name it when it is malformed)."""
-    raw = st.query_params.get(name)
-    return ui.query_int(name), raw
+    st.error(exc.message(ui.lang(), quote=md), icon=":material/error:")
 
 
 def _show_all_towns() -> None:
@@ -36,15 +27,17 @@ def _show_all_towns() -> None:
 
 
 def missing_record(kind: str, raw: str | None) -> None:
-    """A friendly message for an absent, malformed or out-of-scope deep link."""
+    """A friendly message for an absent, malformed or out-of-scope deep link (the raw value is
+    shown as typed: it came from the address bar)."""
     if raw is None:
         st.info(ui.t(f"{kind}.pick_hint"))
-    elif ui.query_int(kind) is None:
-        st.warning(ui.t("link.malformed", name=kind, value=raw))
-    else:
-        st.warning(ui.t(f"{kind}.not_found", value=raw))
-        if ui.current_town() is not None:
-            st.button(ui.t("link.show_all_towns"), on_click=_show_all_towns)
+        return
+    st.warning(ui.t(f"{kind}.not_found", value=md(raw)))
+    who = ui.viewer()
+    if ui.query_int(kind) is not None and who.level != "district":
+        st.caption(ui.t("auth.jurisdiction_note", where=md(ui.jurisdiction_name(who))))
+    if ui.query_int(kind) is not None and ui.current_town() is not None:
+        st.button(ui.t("link.show_all_towns"), on_click=_show_all_towns)
 
 
 def flash(key: str) -> None:
@@ -55,17 +48,18 @@ def flash(key: str) -> None:
 
 
 def deadline_text(days_left: int, state: str) -> str:
-    """"3 days left" / "due today" / "overdue by 2 days" / "closed"."""
-    if state == "closed":
+    """"3 days left" / "due today" / "overdue by 2 days" / "closed", as the state says."""
+    if state == DeadlineState.CLOSED:
         return ui.t("deadline_state.closed")
-    if days_left < 0:
+    if state == DeadlineState.OVERDUE:
         return ui.t("deadline.overdue_by", days=-days_left)
     if days_left == 0:
         return ui.t("deadline.due_today")
     return ui.t("deadline.days_left", days=days_left)
 
 
-_STATE_COLOURS = {"overdue": "color: #c62828; font-weight: 600", "due_soon": "color: #ef6c00"}
+_STATE_COLOURS = {DeadlineState.OVERDUE: "color: #c62828; font-weight: 600",
+                  DeadlineState.DUE_SOON: "color: #ef6c00"}
 
 
 def styled_deadlines(shown: pd.DataFrame, states: pd.Series, column: str):
@@ -82,7 +76,7 @@ def green_mark(green: object) -> str:
 
 def case_link(case_id: int, code: str) -> str:
     """A relative deep link whose fragment carries the code, for LinkColumn's display text."""
-    return f"./case?case={int(case_id)}#{code}"
+    return case_url(case_id, fragment=code)
 
 
 def _case_columns(frame: pd.DataFrame) -> dict[str, object]:
@@ -124,6 +118,8 @@ def backlog_table(frame: pd.DataFrame, *, show_grid: bool = False) -> None:
     if show_grid:
         shown.insert(4, ui.t("tbl.grid"), frame["grid"])
     _draw_cases(shown, frame)
+    download_table(shown.assign(**{ui.t("tbl.case"): frame["code"].to_numpy()}),
+                   name=ui.t("export.backlog"), key="export_backlog")
 
 
 def case_list_table(frame: pd.DataFrame) -> None:
@@ -165,6 +161,8 @@ def timeline_table(frame: pd.DataFrame) -> None:
         ui.t("tbl.case"): st.column_config.LinkColumn(display_text=r"#(.+)$"),
         ui.t("diary.field.text"): st.column_config.TextColumn(width="large"),
     })
+    download_table(shown.assign(**{ui.t("tbl.case"): frame["case_code"].to_numpy()}),
+                   name=ui.t("export.diary"), key="export_diary")
 
 
 def households_table(points: pd.DataFrame) -> None:
@@ -172,10 +170,10 @@ def households_table(points: pd.DataFrame) -> None:
     if points.empty:
         st.caption(ui.t("household.none"))
         return
-    tags = [("、".join(ui.t(f"tag.{t}") for t in str(raw or "").split(",") if t)) for raw in
+    tags = [(ui.t("punct.list").join(ui.t(f"tag.{t}") for t in str(raw or "").split(",") if t)) for raw in
             points["tags"]]
     shown = pd.DataFrame({
-        ui.t("tbl.household"): [f"./household?household={int(i)}#{n}" for i, n in
+        ui.t("tbl.household"): [household_url(i, fragment=n) for i, n in
                                 zip(points["household_id"], points["head_name"], strict=True)],
         ui.t("household.tags"): tags,
         ui.t("household.size"): points["size"],

@@ -131,6 +131,18 @@ def page(browser) -> Iterator:
     context.close()
 
 
+@pytest.fixture
+def sign_in_as(page, app_url, browser_demo_url):
+    """``sign_in_as("town_supervisor")``: the page's browser is signed in as that role's demo
+    account (a signed session cookie, as the sign-in form leaves it). See tests/auth.py."""
+    from tests.auth import session_cookie
+
+    def _sign_in(role: str = "district_supervisor") -> None:
+        page.context.add_cookies([session_cookie(role, browser_demo_url, app_url)])
+
+    return _sign_in
+
+
 def wait_for_app(page) -> None:
     """Wait until Streamlit has finished its run (no running indicator, app view present)."""
     page.wait_for_selector("[data-testid='stApp']", state="attached")

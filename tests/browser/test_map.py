@@ -15,6 +15,7 @@ from sqlalchemy import select
 from minqing.models import Grid
 from minqing.scope import Scope
 from minqing.store import get_engine
+from tests.auth import session_cookie
 from tests.browser.conftest import start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -52,7 +53,8 @@ def _clickable_grid(page) -> int:
     }""")
 
 
-def test_town_grids_are_all_drawn_offline(page, app_url, browser_demo_url):
+def test_town_grids_are_all_drawn_offline(page, app_url, browser_demo_url, sign_in_as):
+    sign_in_as("district_supervisor")
     town_id = _first_town(browser_demo_url)
     grids = _grids_of_town(browser_demo_url, town_id)
     frame = _open_map(page, f"{app_url}/map?town={town_id}")
@@ -61,7 +63,8 @@ def test_town_grids_are_all_drawn_offline(page, app_url, browser_demo_url):
     assert page.blocked_requests == []
 
 
-def test_clicking_a_grid_opens_its_page(page, app_url, browser_demo_url):
+def test_clicking_a_grid_opens_its_page(page, app_url, browser_demo_url, sign_in_as):
+    sign_in_as("district_supervisor")
     town_id = _first_town(browser_demo_url)
     grids = _grids_of_town(browser_demo_url, town_id)
     frame = _open_map(page, f"{app_url}/map?town={town_id}")
@@ -75,7 +78,8 @@ def test_clicking_a_grid_opens_its_page(page, app_url, browser_demo_url):
     assert page.blocked_requests == []
 
 
-def test_metric_change_recolours_without_reloading_the_map(page, app_url, browser_demo_url):
+def test_metric_change_recolours_without_reloading_the_map(page, app_url, browser_demo_url, sign_in_as):
+    sign_in_as("district_supervisor")
     town_id = _first_town(browser_demo_url)
     frame = _open_map(page, f"{app_url}/map?town={town_id}")
     fills = "els => els.map(e => e.getAttribute('fill')).join()"
@@ -91,7 +95,8 @@ def test_metric_change_recolours_without_reloading_the_map(page, app_url, browse
     assert page.blocked_requests == []
 
 
-def test_district_view_draws_every_grid(page, app_url, browser_demo_url):
+def test_district_view_draws_every_grid(page, app_url, browser_demo_url, sign_in_as):
+    sign_in_as("district_supervisor")
     with get_engine(browser_demo_url).connect() as conn:
         total = len(conn.execute(select(Grid.id)).all())
     frame = _open_map(page, f"{app_url}/map")
@@ -113,7 +118,7 @@ def evil_app(browser_demo_url, tmp_path):
         conn.execute("UPDATE cadres SET name = ? WHERE id = (SELECT leader_cadre_id FROM "
                      "service_groups WHERE grid_id = ?)", (EVIL, grid_id))
     proc, base = start_app(f"sqlite:///{copy}")
-    yield base, grid_id, town_id
+    yield base, grid_id, town_id, f"sqlite:///{copy}"
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -122,7 +127,8 @@ def evil_app(browser_demo_url, tmp_path):
 
 
 def test_names_are_shown_as_text_never_run(page, evil_app):
-    base, grid_id, town_id = evil_app
+    base, grid_id, town_id, url = evil_app
+    page.context.add_cookies([session_cookie("district_supervisor", url, base)])
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     frame = _open_map(page, f"{base}/map?town={town_id}")

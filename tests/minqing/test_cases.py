@@ -182,7 +182,7 @@ def test_liaison_result_needs_the_department_reply(world):
     with pytest.raises(RuleError) as err:
         _do(world, case, "result", result="已处理")
     assert err.value.key == "case.error.reply_required"
-    case = _do(world, case, "letter_reply", reply="明年春季纳入改造计划")
+    case = _do(world, case, "letter_reply", letter_reply="明年春季纳入改造计划")
     case = _do(world, case, "explain", explanation="已向群众说明明年春季施工")
     case = _do(world, case, "result", result="已纳入计划并解释")
     assert (case.status, case.letter_reply, case.explanation) == (
@@ -192,7 +192,7 @@ def test_liaison_result_needs_the_department_reply(world):
 def test_reply_and_explanation_are_for_liaison_cases_only(world):
     case = _open(world)
     with pytest.raises(RuleError) as err:
-        _do(world, case, "letter_reply", reply="x")
+        _do(world, case, "letter_reply", letter_reply="x")
     assert err.value.key == "case.error.not_liaison"
 
 
@@ -314,7 +314,7 @@ def test_every_field_change_is_in_some_event(world):
     case = _open(world, track="liaison", department="区住建局")
     for action, fields in [("start", {}), ("reassign", {"responsible": "王五"}),
                            ("green_channel", {"leader": "赵区长"}),
-                           ("letter_reply", {"reply": "同意"}), ("result", {"result": "完成"}),
+                           ("letter_reply", {"letter_reply": "同意"}), ("result", {"result": "完成"}),
                            ("feedback", {"satisfaction": "satisfied"}), ("close", {})]:
         case = _do(world, case, action, **fields)
     state: dict[str, object] = {}

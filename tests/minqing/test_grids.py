@@ -66,11 +66,16 @@ def test_counters_over_a_period(world):
                                     entry_date=TODAY, kind="risk", source="deputies", text="接待",
                                     people_received=12, opinions_taken=5), actor="李", today=TODAY)
     _case(world)
-    c = grids.grid_counters(engine, scope=ALL, grid_id=world.grid_id,
-                            since=dt.date(2026, 1, 1), until=TODAY, today=TODAY)
-    assert (c.diary_entries, c.risks_found, c.people_received, c.opinions_taken) == (1, 1, 12, 5)
-    assert (c.cases_opened, c.cases_closed, c.open_now, c.overdue_now) == (1, 0, 1, 1)
-    assert c.on_time_rate is None
+    keys = ["diary_entries", "risks_found", "people_received", "opinions_taken", "cases_opened",
+            "problems_solved", "open_cases", "overdue_cases", "cases_due", "on_time_rate"]
+    c = grids.grid_kpis(engine, scope=ALL, grid_id=world.grid_id, kpis=keys,
+                        since=dt.date(2026, 1, 1), until=TODAY, today=TODAY)
+    # one risk entry from a deputies' reception; one case opened 10 days ago on the immediate
+    # track (3 working days), so overdue and due but not closed: on time 0 of 1
+    assert [c[k] for k in keys[:-1]] == [1, 1, 12, 5, 1, 0, 1, 1, 1]
+    assert c["on_time_rate"] == 0.0
+    assert grids.grid_kpis(engine, scope=Scope.grid(world.other_grid_id), grid_id=world.grid_id,
+                           kpis=keys, since=dt.date(2026, 1, 1), until=TODAY) is None
 
 
 def test_backlog_flags_and_orders_overdue_first(world):

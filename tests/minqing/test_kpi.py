@@ -1,104 +1,122 @@
-"""Headline counters on a handful of records whose right answers are known."""
+"""KPIs on the hand-made district of tests/kpi_world.py, against values counted by hand."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
-from shapely.geometry import MultiPolygon, Point, box
-from sqlalchemy import select
+import pytest
 
-from minqing.kpi import headline, town_table
-from minqing.models import Area, Cadre, Case, DiaryEntry, Grid, Household, Town
+from minqing import kpi
 from minqing.scope import Scope
-from minqing.store import get_engine, session_scope
+from minqing.store import get_engine
+from tests.kpi_world import EXPECTED, SINCE, TODAY, KpiWorld, build_kpi_world
 
-TODAY = dt.date(2026, 11, 20)
-
-
-def _seed(session) -> int:
-    town = Town(code="T1", name="甲镇", kind="town", geom=MultiPolygon([box(0, 0, 1, 1)]))
-    other = Town(code="T2", name="乙街道", kind="subdistrict", geom=MultiPolygon([box(1, 0, 2, 1)]))
-    session.add_all([town, other])
-    session.flush()
-    area = Area(town_id=town.id, name="一片", head_name="片长")
-    session.add(area)
-    session.flush()
-    grid = Grid(code="G1", name="网格1", town_id=town.id, area_id=area.id, kind="rural",
-                geom=box(0, 0, 1, 1))
-    cadre = Cadre(name="干部", phone="1", level="village", town_id=town.id, unit="村委")
-    session.add_all([grid, cadre])
-    session.flush()
-    session.add(Household(code="H1", grid_id=grid.id, town_id=town.id, head_name="户主",
-                          phone="1", id_number="1", address="a", size=2, lon=0.5, lat=0.5,
-                          geom=Point(0.5, 0.5)))
-    for kind in ("demand", "risk", "risk"):
-        session.add(DiaryEntry(grid_id=grid.id, town_id=town.id, cadre_id=cadre.id,
-                               entry_date=TODAY, kind=kind, source="reception", text="t",
-                               created_at=dt.datetime(2026, 11, 20)))
-    cases = [  # (status, deadline offset, closed offset)
-        ("closed", -10, -12),  # closed on time
-        ("closed", -10, -5),  # closed late
-        ("handling", -1, None),  # overdue
-        ("handling", 5, None),  # open, not yet due
-    ]
-    for n, (status, due, closed) in enumerate(cases):
-        session.add(Case(code=f"C{n}", grid_id=grid.id, town_id=town.id, title="诉求", track="promised",
-                         status=status, opened_on=TODAY - dt.timedelta(days=30),
-                         deadline=TODAY + dt.timedelta(days=due), responsible="干部",
-                         closed_on=None if closed is None else TODAY + dt.timedelta(days=closed)))
-    return town.id
+ALL = Scope.district()
 
 
-def test_town_table_and_headline(db_url):
-    engine = get_engine(db_url)
-    with session_scope(engine) as session:
-        town_id = _seed(session)
-    table = town_table(engine, scope=Scope.district(), today=TODAY)
+@pytest.fixture
+def world(db_url) -> KpiWorld:
+    return build_kpi_world(db_url)
+
+
+def _same(actual: float, expected: float | None) -> bool:
+    if expected is None:
+        return math.isnan(actual)
+    return math.isclose(actual, expected)
+
+
+def test_every_kpi_over_the_period(world):
+    values = kpi.headline(get_engine(world.url), scope=ALL, since=SINCE, until=TODAY, today=TODAY)
+    expected = EXPECTED[None]
+    assert set(expected) == set(kpi.KPIS), "every KPI has a hand-counted value"
+    wrong = {k: (values[k], v) for k, v in expected.items() if not _same(values[k], v)}
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("town", ["甲镇", "乙街道"])
+def test_by_town_and_a_town_scope_agree_with_hand_counts(world, town):
+    engine = get_engine(world.url)
+    table = kpi.town_table(engine, scope=ALL, kpis=list(EXPECTED[town]), since=SINCE,
+                           until=TODAY, today=TODAY)
     assert list(table["name"]) == ["甲镇", "乙街道"]
-    row = table.iloc[0]
-    assert (row.grids, row.households, row.diary_entries, row.risks) == (1, 1, 3, 2)
-    assert (row.solved, row.open, row.overdue) == (2, 2, 1)
-    # due = 2 closed + 1 overdue; on time = 1
-    assert row.on_time_rate == 1 / 3
-    assert table.iloc[1].grids == 0
-    totals = headline(engine, scope=Scope.district(), today=TODAY)
-    assert totals["diaries"] == 1
-    assert totals["closure_rate"] == 0.5
-    scoped = town_table(engine, scope=Scope.town(town_id + 1), today=TODAY)
-    assert list(scoped["name"]) == ["乙街道"]
-    assert headline(engine, scope=Scope.town(town_id + 1), today=TODAY)["open"] == 0
+    row = table.set_index("name").loc[town]
+    town_id = world.ids["T1" if town == "甲镇" else "T2"]
+    scoped = kpi.headline(engine, scope=Scope.town(town_id), kpis=list(EXPECTED[town]),
+                          since=SINCE, until=TODAY, today=TODAY)
+    for key, value in EXPECTED[town].items():
+        assert _same(row[key], value), (key, row[key], value)
+        assert _same(scoped[key], value), (key, scoped[key], value)
 
 
-def test_monthly_trend_counts_by_month(db_url):
-    from minqing.kpi import monthly_trend
+def test_by_grid_area_and_cadre(world):
+    engine = get_engine(world.url)
+    ids = world.ids
+    kw = {"since": SINCE, "until": TODAY, "today": TODAY}
+    grids = kpi.evaluate(engine, scope=ALL, by="grid", kpis=["diary_entries", "silent_grids"], **kw)
+    assert grids["diary_entries"].to_dict() == {ids["G1"]: 2, ids["G2"]: 1, ids["G3"]: 0}
+    assert grids["silent_grids"].to_dict() == {ids["G1"]: 0, ids["G2"]: 0, ids["G3"]: 1}
+    areas = kpi.evaluate(engine, scope=ALL, by="area", kpis=["open_cases"], **kw)
+    assert areas["open_cases"].to_dict() == {ids["A1"]: 3, ids["A2"]: 1}
+    cadres = kpi.evaluate(engine, scope=ALL, by="cadre", **kw,
+                          kpis=["diary_entries", "cases_due", "on_time_rate", "households",
+                                "silent_grids"])
+    k1, k2, k3 = (cadres.loc[ids[k]] for k in ("K1", "K2", "K3"))
+    # cases count for the writer of their entry: K1 has c1 (on time) and c2 (late) due
+    assert (k1.diary_entries, k1.cases_due, k1.on_time_rate, k1.households) == (3, 2, 0.5, 2)
+    assert (k2.diary_entries, k2.cases_due, k2.households) == (0, 0, 1)
+    assert math.isnan(k2.on_time_rate)
+    assert (k3.cases_due, k3.on_time_rate, k3.silent_grids) == (1, 0.0, 1)
+    assert cadres.loc[ids["K1"], "name"] == "干部K1"
 
-    engine = get_engine(db_url)
-    with session_scope(engine) as session:
-        _seed(session)
-    trend = monthly_trend(engine, scope=Scope.district(), months=3, today=TODAY)
+
+def test_a_period_without_the_cases_due_shows_the_empty_mark(world):
+    engine = get_engine(world.url)
+    values = kpi.headline(engine, scope=ALL, kpis=["cases_due", "on_time_rate"],
+                          since=dt.date(2026, 1, 1), until=dt.date(2026, 1, 31), today=TODAY)
+    assert values["cases_due"] == 0
+    assert kpi.KPIS["on_time_rate"].show(values["on_time_rate"]) == "—"
+    assert kpi.KPIS["on_time_rate"].show(0.4) == "40.0%"
+    assert kpi.KPIS["diary_entries"].show(1234) == "1,234"
+
+
+def test_each_case_falls_due_in_one_month_only(world):
+    """October holds c5 (closed on time on 10-20); November the five cases due in the period."""
+    trend = kpi.trend(get_engine(world.url), scope=ALL, months=3, today=TODAY,
+                      kpis=["cases_due", "on_time_rate", "diary_entries", "risks_found"])
     assert list(trend.index) == ["2026-09", "2026-10", "2026-11"]
-    assert trend.loc["2026-11", "diary_entries"] == 3
-    assert trend.loc["2026-11", "risks"] == 2
-    assert trend.loc["2026-10", "cases"] == 4  # all four opened 30 days before 20 November
-    assert trend.loc["2026-09"].sum() == 0
+    assert trend["cases_due"].tolist() == [0, 1, 5]
+    assert trend.loc["2026-10", "on_time_rate"] == 1.0
+    assert trend.loc["2026-11", "on_time_rate"] == 2 / 5
+    assert trend["diary_entries"].tolist() == [0, 2, 3]  # e3 e5 in October
+    assert trend["risks_found"].tolist() == [0, 2, 1]
 
 
-def test_a_cadre_writing_in_two_towns_is_one_diary(db_url):
-    engine = get_engine(db_url)
-    with session_scope(engine) as session:
-        town_id = _seed(session)
-        other = town_id + 1
-        area = Area(town_id=other, name="二片", head_name="片长")
-        session.add(area)
-        session.flush()
-        grid = Grid(code="G2", name="网格2", town_id=other, area_id=area.id, kind="urban",
-                    geom=box(1, 0, 2, 1))
-        session.add(grid)
-        session.flush()
-        cadre_id = session.scalar(select(Cadre.id))
-        session.add(DiaryEntry(grid_id=grid.id, town_id=other, cadre_id=cadre_id,
-                               entry_date=TODAY, kind="demand", source="house_call", text="t",
-                               created_at=dt.datetime(2026, 11, 20)))
-    table = town_table(engine, scope=Scope.district(), today=TODAY)
-    assert table["diaries"].sum() == 2  # one per town ...
-    assert headline(engine, scope=Scope.district(), today=TODAY)["diaries"] == 1  # ... one diary
+def test_a_snapshot_kpi_has_no_trend(world):
+    with pytest.raises(ValueError, match="as of today"):
+        kpi.trend(get_engine(world.url), scope=ALL, kpis=["open_cases"], today=TODAY)
+
+
+def test_the_map_counters_use_the_same_definitions(world):
+    engine = get_engine(world.url)
+    ids = world.ids
+    counters = kpi.grid_counters(engine, scope=ALL, today=TODAY)
+    assert counters["open_cases"].to_dict() == {ids["G1"]: 1, ids["G2"]: 2, ids["G3"]: 1}
+    assert counters["overdue_cases"].to_dict() == {ids["G1"]: 1, ids["G2"]: 0, ids["G3"]: 1}
+    assert counters.loc[ids["G3"], "days_since_diary"] == 30
+    totals = kpi.grid_headline(counters)
+    assert (totals["open_cases"], totals["overdue_cases"], totals["silent_grids"]) == (4, 2, 1)
+    assert totals["risks_90d"] == 3  # e2 e3 e5, all within 90 days
+
+
+def test_every_kpi_has_a_label_and_a_definition_in_both_languages():
+    from minqing.i18n import CATALOGUE
+
+    for key, definition in kpi.KPIS.items():
+        assert definition.key == key
+        assert f"kpi.{key}" in CATALOGUE
+        assert f"kpi.{key}.help" in CATALOGUE
+        for name in (definition.numerator, definition.denominator):
+            assert name is None or name in kpi.MEASURES
+        clash = key in kpi.MEASURES and not (definition.numerator == key and not definition.is_rate)
+        assert not clash, f"KPI {key} would overwrite the measure of the same name"

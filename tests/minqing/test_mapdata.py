@@ -72,8 +72,8 @@ def _as_date(value) -> dt.date:
 def test_headline_counts_silent_grids(engine):
     counters = kpi.grid_counters(engine, scope=Scope.district(), today=AS_OF)
     totals = kpi.grid_headline(counters)
-    silent = (counters["days_since_diary"].isna()
-              | (counters["days_since_diary"] > kpi.RECENT_DIARY_DAYS)).sum()
+    # silent: no entry at all, or the last one 30 or more days ago (none in the last 30 days)
+    silent = (counters["days_since_diary"].isna() | (counters["days_since_diary"] >= 30)).sum()
     assert totals["silent_grids"] == silent
     assert totals["grids"] == len(counters)
 

@@ -10,6 +10,7 @@ from geo.layers import METRICS
 from minqing.kpi import grid_counters, grid_headline
 from minqing.scope import Scope
 from minqing.store import get_engine
+from tests.auth import sign_in
 from tests.conftest import APP, AS_OF
 
 
@@ -17,7 +18,7 @@ from tests.conftest import APP, AS_OF
 def app(sqlite_demo_url, monkeypatch) -> AppTest:
     monkeypatch.setenv("MINQING_DATABASE_URL", sqlite_demo_url)
     get_engine.cache_clear()
-    at = AppTest.from_file(APP, default_timeout=90)
+    at = sign_in(AppTest.from_file(APP, default_timeout=90), "district_supervisor")
     at.switch_page("app_pages/map.py")
     return at
 
