@@ -35,7 +35,6 @@ bench: $(STAMP)
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/display_soak.py
 	$(BIN)/python bench/load.py
-
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/rebalance.py
 
