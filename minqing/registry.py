@@ -52,9 +52,3 @@ def town_choices(engine: Engine, *, scope: Scope) -> list[tuple[int, str]]:
     stmt = select(Town.id, Town.name).where(scope.where(Town)).order_by(Town.code)
     with engine.connect() as conn:
         return [(row.id, row.name) for row in conn.execute(stmt)]
-
-
-def dataset_info(engine: Engine) -> dict[str, str]:
-    """What the store says about its data (``demo``, ``seed``, ``as_of``, ``built_at`` ...)."""
-    with engine.connect() as conn:
-        return dict(conn.execute(select(DatasetInfo.key, DatasetInfo.value)).all())
