@@ -101,10 +101,11 @@ def export_button(shown: pd.DataFrame, *, title: str, file: str,
 
 
 def town_filter() -> tuple[str, str]:
-    """The town picker's choice as a filter line for exports."""
-    names = dict(ui.towns(ui.engine(), ui.version()))
+    """The town picker's choice (else the viewer's jurisdiction) as a filter line for exports."""
+    viewer = ui.viewer()
+    names = dict(ui.towns(ui.engine(), ui.version(), viewer.scope()))
     town = ui.current_town()
-    return ui.t("app.town"), names.get(town, ui.t("app.all_towns"))
+    return ui.t("app.town"), names[town] if town in names else ui.jurisdiction_name(viewer)
 
 
 def blank(values) -> list:
