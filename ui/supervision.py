@@ -111,3 +111,26 @@ def town_filter() -> tuple[str, str]:
 def blank(values) -> list:
     """Missing values shown as empty cells (not "None")."""
     return ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in values]
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _unreviewed(_engine, data_version: str, scope, day) -> pd.Series:
+    from minqing.supervision.reviews import unreviewed_by_grid
+
+    return unreviewed_by_grid(_engine, scope=scope, today=day)
+
+
+def unreviewed_link(grid_ids) -> None:
+    """Diary entries awaiting the weekly review in these grids (the map's scope or view), linked
+    to the review page for roles that supervise."""
+    from minqing.access import SUPERVISES
+    from minqing.clock import today
+
+    scope = ui.current_scope()
+    waiting = _unreviewed(ui.engine(), ui.version(), scope, today())
+    n = int(waiting.reindex(list(grid_ids)).fillna(0).sum())
+    label = ui.t("review.unreviewed_count", n=f"{n:,}")
+    if scope.viewer is None or scope.role in SUPERVISES:
+        st.page_link("app_pages/review.py", label=label, icon=":material/rate_review:")
+    else:
+        st.caption(label)

@@ -218,3 +218,11 @@ def test_a_grid_cadre_cannot_run_the_supervision_cycle(url):
                                chair="x", attendees="", actor="x", town_id=1, today=AS_OF)
     with pytest.raises(AccessDenied):
         reviews.review_entry(engine, scope=cadre, entry_id=1, outcome="passed", reviewer="x")
+
+
+def test_map_counts_entries_awaiting_review_in_the_scope(url):
+    engine = get_engine(url)
+    waiting = int(reviews.unreviewed_by_grid(engine, scope=Scope.town(1), today=AS_OF).sum())
+    at = _open("app_pages/map.py", town="1")
+    labels = [link.proto.label for link in at.get("page_link") if "待审阅日记" in link.proto.label]
+    assert labels == [f"待审阅日记 {waiting:,} 条"]
