@@ -52,16 +52,18 @@ log = logging.getLogger(__name__)
 CRS = "EPSG:4326"
 TREND_MONTHS = 12
 
-HEADLINE = ("diaries", "solved", "risks", "open", "overdue", "on_time_rate")
-"""The headline counters on the display, as named by :func:`minqing.kpi.town_table`."""
-TREND = ("diary_entries", "risks", "cases")
-"""The monthly trends on the display, as named by :func:`minqing.kpi.monthly_trend`."""
+HEADLINE = ("diaries_issued", "problems_solved", "risks_found", "open_cases", "overdue_cases",
+            "on_time_rate")
+"""The headline counters on the display: keys of :data:`minqing.kpi.KPIS`."""
+TREND = ("diary_entries", "risks_found", "cases_opened")
+"""The monthly trends on the display: dated keys of :data:`minqing.kpi.KPIS`."""
 GRID_VALUES = ("households", "open_cases", "overdue_cases", "risks_90d", "diary_30d",
                "days_since_diary")
 """Per-grid counters the map can be coloured by (the district map's metrics)."""
 
-_TOWN_COUNTS = ("grids", "households", "diary_entries", "diaries", "risks", "cases", "solved",
-                "open", "overdue", "due", "on_time", "on_time_rate")
+_TOWN_COUNTS = ("grids", "households", "diary_entries", "diaries_issued", "risks_found",
+                "cases_opened", "problems_solved", "open_cases", "overdue_cases", "cases_due",
+                "on_time_rate")
 
 ALLOWED: dict[str, frozenset[str]] = {
     "towns": frozenset({"town_id", "code", "name", "kind", *_TOWN_COUNTS}),
@@ -116,10 +118,7 @@ class Snapshot:
         if town_id is None:
             return {key: self.district[key] for key in HEADLINE}
         row = self.towns.set_index("town_id").loc[town_id]
-        values = {"diaries": row["diaries"], "solved": row["solved"], "risks": row["risks"],
-                  "open": row["open"], "overdue": row["overdue"],
-                  "on_time_rate": row["on_time_rate"]}
-        return {key: float(value) for key, value in values.items()}
+        return {key: float(row[key]) for key in HEADLINE}
 
     def ranking(self, by: str = "on_time_rate") -> pd.DataFrame:
         """Towns ordered best first by ``by`` (ties share the better place): ``rank``, ids, names."""
@@ -161,13 +160,17 @@ def read_snapshot(engine: Engine, *, today: dt.date | None = None,
     today = today or clock_today()
     version = version if version is not None else data_version(engine)
     district = Scope.district()
-    table = kpi.town_table(engine, scope=district, today=today)
+    table = kpi.town_table(engine, scope=district, kpis=_TOWN_COUNTS, today=today)
     towns = _only_aggregates(table[["town_id", "code", "name", "kind", *_TOWN_COUNTS]], "towns")
-    totals = kpi.headline(engine, scope=district, today=today, table=table)
-    trends = {None: kpi.monthly_trend(engine, scope=district, months=TREND_MONTHS, today=today)}
+    totals = kpi.headline(engine, scope=district, kpis=HEADLINE, today=today)
+
+    def monthly(scope: Scope) -> pd.DataFrame:
+        return kpi.trend(engine, scope=scope, kpis=TREND, months=TREND_MONTHS,
+                         today=today)[list(TREND)]
+
+    trends = {None: monthly(district)}
     for town_id in towns["town_id"]:
-        trends[int(town_id)] = kpi.monthly_trend(engine, scope=Scope.town(int(town_id)),
-                                                 months=TREND_MONTHS, today=today)
+        trends[int(town_id)] = monthly(Scope.town(int(town_id)))
     for trend in trends.values():
         _only_aggregates(trend, "trend")
     values = kpi.grid_counters(engine, scope=district, today=today)

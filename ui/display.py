@@ -27,6 +27,7 @@ from geo.layers import METRICS, classify
 from geo.wallmap import svg_map
 from minqing import i18n
 from minqing.aggregates import HEADLINE, TREND, LastGood, Reading, Snapshot
+from minqing.kpi import KPIS
 from minqing.settings import load_settings
 
 PAGE = "app_pages/display.py"
@@ -37,11 +38,6 @@ DEFAULT_DWELL = 20
 MIN_DWELL, MAX_DWELL = 5, 3600
 TICK_KEY = "_display_tick"
 
-_HEADLINE_LABELS = {"diaries": "kpi.diaries_issued", "solved": "kpi.problems_solved",
-                    "risks": "kpi.risks_found", "open": "kpi.open_cases",
-                    "overdue": "kpi.overdue_cases", "on_time_rate": "kpi.on_time_rate"}
-_TREND_LABELS = {"diary_entries": "kpi.diary_entries", "risks": "kpi.risks_found",
-                 "cases": "col.cases"}
 
 
 def requested() -> bool:
@@ -151,18 +147,12 @@ def reading() -> Reading:
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _fmt(key: str, value: float) -> str:
-    if key.endswith("_rate"):
-        return "—" if np.isnan(value) else f"{value:.1%}"
-    return f"{int(value):,}"
-
-
 def _counters(figures: dict[str, float], lang: str) -> str:
     cells = []
     for key in HEADLINE:
-        tone = {"overdue": " warn", "on_time_rate": " good"}.get(key, "")
-        cells.append(f"<div class='cell{tone}'><div class='k'>{i18n.t(_HEADLINE_LABELS[key], lang)}"
-                     f"</div><div class='v'>{_fmt(key, figures[key])}</div></div>")
+        tone = {"overdue_cases": " warn", "on_time_rate": " good"}.get(key, "")
+        cells.append(f"<div class='cell{tone}'><div class='k'>{KPIS[key].label(lang)}"
+                     f"</div><div class='v'>{KPIS[key].show(figures[key])}</div></div>")
     return f"<section class='counters'>{''.join(cells)}</section>"
 
 
@@ -191,7 +181,7 @@ def _trends(trend, lang: str, theme: str) -> str:
     cells = []
     for key in TREND:
         values = trend[key].to_numpy(dtype=float)
-        cells.append(f"<div class='trend'><div class='k'>{i18n.t(_TREND_LABELS[key], lang)}"
+        cells.append(f"<div class='trend'><div class='k'>{KPIS[key].label(lang)}"
                      f"<b>{int(values[-1]):,}</b></div>{_spark(values, theme)}</div>")
     months = i18n.t("display.months", lang, first=trend.index[0], last=trend.index[-1])
     return (f"<section class='trends'><div class='h'>{i18n.t('display.trends', lang)} · "
@@ -208,7 +198,7 @@ def _ranking(snapshot: Snapshot, view: int | None, lang: str) -> str:
         rows.append(f"<div class='r{mine}'><span class='n'>{row.rank}</span>"
                     f"<span class='t'>{html.escape(str(row.name))}</span>"
                     f"<span class='bar'><i style='width:{width:.0f}%'></i></span>"
-                    f"<span class='v'>{_fmt('on_time_rate', rate)}</span></div>")
+                    f"<span class='v'>{KPIS['on_time_rate'].show(rate)}</span></div>")
     head = i18n.t("display.ranking", lang, kpi=i18n.t("kpi.on_time_rate", lang))
     if view is not None:
         rank = int(table.loc[table["town_id"] == view, "rank"].iloc[0])

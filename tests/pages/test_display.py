@@ -35,7 +35,7 @@ def _view(html: str) -> str:
 
 
 def _towns(url: str):
-    return town_table(get_engine(url), scope=Scope.district(), today=AS_OF)
+    return town_table(get_engine(url), scope=Scope.district(), kpis=["grids"], today=AS_OF)
 
 
 def test_district_first_with_the_kpi_values(app, sqlite_demo_url):
@@ -44,7 +44,7 @@ def test_district_first_with_the_kpi_values(app, sqlite_demo_url):
     html = _wall(app)
     assert _view(html) == "district"
     totals = headline(get_engine(sqlite_demo_url), scope=Scope.district(), today=AS_OF)
-    for key in ("open", "overdue", "solved", "risks", "diaries"):
+    for key in ("open_cases", "overdue_cases", "problems_solved", "risks_found", "diaries_issued"):
         assert f"<div class='v'>{totals[key]:,}</div>" in html
     assert f"{totals['on_time_rate']:.1%}" in html
     assert "示例数据" in html
