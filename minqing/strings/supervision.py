@@ -15,6 +15,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # case actions taken at meetings, and their fields
     "case.action.decide": ("会诊决定", "Consultation decision"),
     "case.action.rectify": ("复诊限期整改", "Follow-up: rectify by a date"),
+    "case.action.extend": ("会诊另定期限", "Consultation: new deadline"),
     "case.field.rectify_by": ("整改期限", "Rectify by"),
     "case.field.criticism": ("批评意见", "Criticism"),
     "case.error.decision_empty": (
@@ -30,7 +31,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sv.export": ("导出 Excel", "Export to Excel"),
     "sv.share_link": ("本视图链接", "Link to this view"),
     "sv.empty": ("没有记录。", "Nothing to show."),
-    "sv.col.code": ("事项编号", "Case no."),
     "sv.col.title": ("事项", "Case"),
     "sv.col.grid": ("网格", "Grid"),
     "sv.col.town": ("镇街", "Town"),
@@ -47,8 +47,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sv.col.date": ("日期", "Date"),
     "sv.col.text": ("内容", "Entry"),
     "sv.col.kind": ("四记类别", "Record"),
-    "sv.col.source": ("来源", "Source"),
-    "sv.col.risk": ("风险等级", "Risk level"),
     # weekly diary review
     "review.title": ("民情日记周查", "Weekly diary review"),
     "review.caption": (
