@@ -31,7 +31,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/map_overview.py
 	$(BIN)/python bench/backlog.py
+	$(BIN)/python bench/kpi.py
+	$(BIN)/python bench/import.py
+	$(BIN)/python bench/display_soak.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/rebalance.py
 
 demo: $(STAMP)
 	$(BIN)/minqing demo --replace

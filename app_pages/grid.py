@@ -11,9 +11,11 @@ import ui
 from geo.basemap import resolve_basemap
 from geo.grid_map import grid_map
 from minqing import casebook, diary, grids
+from minqing.access import SUPERVISES, Role
 from minqing.clock import today
 from minqing.drilldown import GridPage, grid_page
 from minqing.settings import load_settings
+from minqing.supervision.reviews import grid_review_status
 from minqing.vocab import RecordKind, Source
 from ui.caseforms import diary_form, diary_saved
 from ui.casework import (
@@ -24,6 +26,7 @@ from ui.casework import (
     timeline_table,
 )
 from ui.kpis import metrics, period
+from ui.notices import calendar_banner
 from ui.safe import md
 
 
@@ -62,22 +65,24 @@ def _header(p: grids.GridProfile) -> None:
         column.metric(label, f"{value:,}")
 
 
-GRID_KPIS = ("diary_entries", "risks_found", "people_received", "opinions_taken", "cases_opened",
-             "problems_solved", "on_time_rate", "open_cases", "overdue_cases")
+GRID_KPIS = (("diary_entries", "risks_found", "people_received", "opinions_taken", "cases_opened"),
+             ("problems_solved", "cases_due", "on_time_rate", "open_cases", "overdue_cases"))
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=256)
 def _kpis(_engine, data_version: str, scope, grid_id: int, since: dt.date, until: dt.date,
           day: dt.date) -> dict | None:
-    return grids.grid_kpis(_engine, scope=scope, grid_id=grid_id, kpis=GRID_KPIS, since=since,
-                           until=until, today=day)
+    return grids.grid_kpis(_engine, scope=scope, grid_id=grid_id,
+                           kpis=[k for row in GRID_KPIS for k in row], since=since, until=until,
+                           today=day)
 
 
 def _counters(grid_id: int, day: dt.date) -> None:
     since, until = period("grid_period")
     values = _kpis(ui.engine(), ui.version(), ui.current_scope(), grid_id, since, until, day)
     if values is not None:
-        metrics(values, GRID_KPIS)
+        for row in GRID_KPIS:
+            metrics(values, row)
 
 
 def _map_and_people(data: GridPage) -> None:
@@ -91,6 +96,20 @@ def _map_and_people(data: GridPage) -> None:
                   returned_objects=[])
     with right:
         people_tables(data.group, data.pairings)
+
+
+def _review_status(grid_id: int) -> None:
+    """How many of the grid's entries await the area head's weekly review, with a link there."""
+    status = grid_review_status(ui.engine(), scope=ui.current_scope(), grid_id=grid_id,
+                                today=today())
+    if status is None:
+        return
+    label = ui.t("review.unreviewed_count", n=status[0])
+    if Role(ui.viewer().role) in SUPERVISES:  # only they have the review page to link to
+        st.page_link("app_pages/review.py", icon=":material/rate_review:", label=label,
+                     query_params={"area": str(status[1])})
+    else:
+        st.caption(label)
 
 
 def _timeline(data: GridPage) -> None:
@@ -123,6 +142,7 @@ def page() -> None:
         _scope_backlog()
         return
     _header(data.profile)
+    calendar_banner()
     _counters(grid_id, today())
     _map_and_people(data)
     diary_saved()
@@ -136,6 +156,7 @@ def page() -> None:
     with tab_backlog:
         backlog_table(data.backlog)
     with tab_diary:
+        _review_status(grid_id)
         _timeline(data)
     with tab_homes:
         households_table(data.points)

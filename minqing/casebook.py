@@ -3,9 +3,7 @@
 Writes live in :mod:`minqing.cases`; this module only reads, always within a scope, and flags
 deadlines with :mod:`minqing.deadlines` so every page shows the same "overdue".
 
-The backlog filters on ``status IN (open statuses)`` rather than ``status != 'closed'`` so that the
-``(town_id, status)`` and ``(grid_id, status)`` indexes answer it without touching closed cases,
-which are the vast majority.
+"Open" is :func:`minqing.deadlines.open_clause`, the one definition the KPIs and the map use too.
 """
 
 from __future__ import annotations
@@ -17,18 +15,22 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from minqing.access import protect, protect_row, protect_value
 from minqing.clock import today as clock_today
-from minqing.deadlines import DeadlineState, days_left, deadline_state
+from minqing.deadlines import (
+    DeadlineState,
+    days_left,
+    days_overdue,
+    deadline_state,
+    open_clause,
+)
 from minqing.models import Area, Case, CaseEvent, DiaryEntry, Grid, Household, Town
 from minqing.scope import Scope
-from minqing.vocab import OPEN_STATUSES
-
-_OPEN = [status.value for status in OPEN_STATUSES]
 
 BACKLOG_COLUMNS = [
     "id", "code", "title", "track", "status", "opened_on", "deadline", "days_left", "overdue",
-    "deadline_state", "responsible", "leader", "green_channel", "is_risk", "grid_id", "grid",
-    "household_id", "household", "version", "lat", "lon",
+    "days_overdue", "deadline_state", "responsible", "leader", "green_channel", "is_risk",
+    "grid_id", "grid", "household_id", "household", "version", "lat", "lon",
 ]
 
 
@@ -38,15 +40,16 @@ def _with_deadlines(frame: pd.DataFrame, today: dt.date) -> pd.DataFrame:
                                                           strict=True)]
     frame["days_left"] = [days_left(d, today) for d in frame["deadline"]]
     frame["deadline_state"] = [state.value for state in states]
-    frame["overdue"] = frame["deadline_state"] == "overdue"
+    frame["overdue"] = frame["deadline_state"] == DeadlineState.OVERDUE.value
     return frame
 
 
 def _flagged(row, today: dt.date) -> tuple:
-    """A backlog row with days_left / overdue / deadline_state spliced in after the deadline."""
+    """A backlog row with days_left / overdue / days_overdue / deadline_state spliced in after
+    the deadline."""
     state = deadline_state(row.status, row.deadline, today)
     return (*row[:7], days_left(row.deadline, today), state is DeadlineState.OVERDUE,
-            state.value, *row[7:])
+            days_overdue(row.status, row.deadline, today), state.value, *row[7:])
 
 
 def open_cases(engine: Engine, *, scope: Scope, grid_id: int | None = None,
@@ -57,6 +60,7 @@ def open_cases(engine: Engine, *, scope: Scope, grid_id: int | None = None,
     Flags and order are computed on plain tuples and the frame is built once: with a few hundred
     rows, pandas column operations would cost more than the query itself.
     """
+    scope.require_person_level()
     today = today or clock_today()
     stmt = (
         select(
@@ -67,7 +71,7 @@ def open_cases(engine: Engine, *, scope: Scope, grid_id: int | None = None,
         )
         .join(Grid, Grid.id == Case.grid_id)
         .outerjoin(Household, Household.id == Case.household_id)
-        .where(scope.where(Case), Case.status.in_(_OPEN))
+        .where(scope.where(Case), open_clause())
     )
     if grid_id is not None:
         stmt = stmt.where(Case.grid_id == grid_id)
@@ -76,12 +80,16 @@ def open_cases(engine: Engine, *, scope: Scope, grid_id: int | None = None,
     with engine.connect() as conn:
         rows = [_flagged(row, today) for row in conn.execute(stmt)]
     rows.sort(key=lambda r: (not r[8], r[6], r[0]))  # overdue first, then by deadline
-    return pd.DataFrame(rows, columns=BACKLOG_COLUMNS)
+    return protect(pd.DataFrame(rows, columns=BACKLOG_COLUMNS), scope, _NAMES)
+
+
+_NAMES = {"responsible": "name", "leader": "name", "household": "name"}
 
 
 def household_cases(engine: Engine, *, scope: Scope, household_id: int,
                     today: dt.date | None = None) -> pd.DataFrame:
     """Every case about a household, open or closed, newest first, with deadline flags."""
+    scope.require_person_level()
     today = today or clock_today()
     stmt = (
         select(Case.id, Case.code, Case.title, Case.track, Case.status, Case.opened_on,
@@ -95,7 +103,7 @@ def household_cases(engine: Engine, *, scope: Scope, household_id: int,
     frame = pd.DataFrame(rows, columns=["id", "code", "title", "track", "status", "opened_on",
                                         "deadline", "closed_on", "responsible", "green_channel",
                                         "satisfaction"])
-    return _with_deadlines(frame, today)
+    return _with_deadlines(protect(frame, scope, _NAMES), today)
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ class CaseDetail:
 def case_detail(engine: Engine, *, scope: Scope, case_id: int,
                 today: dt.date | None = None) -> CaseDetail | None:
     """The case with its grid, town, area and household names; None if absent or out of scope."""
+    scope.require_person_level()
     today = today or clock_today()
     stmt = (
         select(*Case.__table__.columns, Grid.name.label("grid_name"), Town.name.label("town_name"),
@@ -132,10 +141,12 @@ def case_detail(engine: Engine, *, scope: Scope, case_id: int,
         row = conn.execute(stmt).mappings().first()
     if row is None:
         return None
-    case = {column.name: row[column.name] for column in Case.__table__.columns}
+    case = protect_row({column.name: row[column.name] for column in Case.__table__.columns},
+                       scope, _NAMES)
     state = deadline_state(case["status"], case["deadline"], today)
     return CaseDetail(case=case, grid=row["grid_name"], town=row["town_name"],
-                      area=row["area_name"], household=row["household_name"],
+                      area=row["area_name"],
+                      household=protect_value(row["household_name"], scope, "name"),
                       days_left=days_left(case["deadline"], today), deadline_state=state.value,
                       entry={"date": row["entry_date"], "text": row["entry_text"],
                              "source": row["entry_source"]} if row["entry_text"] else None)
@@ -152,6 +163,7 @@ def _decode(data: str | None) -> dict[str, object]:
 
 def case_history(engine: Engine, *, scope: Scope, case_id: int) -> list[dict[str, object]]:
     """Every event of a case in the order it was appended, changed fields decoded from JSON."""
+    scope.require_person_level()
     stmt = (
         select(*CaseEvent.__table__.columns)
         .join(Case, Case.id == CaseEvent.case_id)
@@ -162,7 +174,16 @@ def case_history(engine: Engine, *, scope: Scope, case_id: int) -> list[dict[str
         rows = conn.execute(stmt).mappings().all()
     events = []
     for row in rows:
-        event = dict(row)
-        event["changes"] = _decode(event.pop("data"))
+        event = protect_row(row, scope, {"actor": "name"})
+        event["changes"] = _masked_changes(_decode(event.pop("data")), scope)
         events.append(event)
     return events
+
+
+def _masked_changes(changes: dict[str, object], scope: Scope) -> dict[str, object]:
+    """Changed fields holding names ([before, after] pairs) masked like the case's own fields."""
+    if scope.reveals_personal_data:
+        return changes
+    return {name: ([protect_value(v, scope, "name") if isinstance(v, str) else v for v in value]
+                   if name in _NAMES and isinstance(value, list) else value)
+            for name, value in changes.items()}

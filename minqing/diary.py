@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from minqing.access import protect
 from minqing.cases import DISTRICT, NewCase, open_case
 from minqing.clock import now
 from minqing.clock import today as clock_today
@@ -113,8 +114,10 @@ def add_entry(session: Session, *, entry: NewEntry, case: NewCase | None = None,
     """Write a diary entry and, when ``case`` is given, open that case from it. Flushes only.
 
     The case inherits the entry's grid and household; it is linked back through
-    ``diary_entry_id``. Any refusal raises before anything is committed.
+    ``diary_entry_id``. Any refusal raises before anything is committed. With a viewer's scope
+    the entry records the signed-in account and only grids of its jurisdiction are writable.
     """
+    scope.require_casework()
     today = today or clock_today()
     entry = validate_entry(entry, today=today)
     grid = _check_refs(session, entry, scope)
@@ -123,7 +126,7 @@ def add_entry(session: Session, *, entry: NewEntry, case: NewCase | None = None,
         household_id=entry.household_id, entry_date=entry.entry_date, kind=entry.kind,
         source=entry.source, text=entry.text, risk_level=entry.risk_level,
         people_received=entry.people_received, opinions_taken=entry.opinions_taken,
-        created_at=now(),
+        created_at=now(), account_id=scope.account_id,
     )
     session.add(row)
     session.flush()
@@ -170,8 +173,10 @@ def timeline(engine: Engine, *, scope: Scope, grid_id: int | None = None,
     """Diary entries in scope, newest first, with the cadre, the household and any case opened.
 
     Columns: id, entry_date, kind, source, text, risk_level, people_received, opinions_taken,
-    cadre, household_id, household, case_id, case_code, case_status, green_channel.
+    cadre, household_id, household, case_id, case_code, case_status, green_channel. Names are
+    masked for viewers who do not see personal data; aggregate-only viewers are refused.
     """
+    scope.require_person_level()
     stmt = (
         select(
             DiaryEntry.id, DiaryEntry.entry_date, DiaryEntry.kind, DiaryEntry.source,
@@ -191,7 +196,8 @@ def timeline(engine: Engine, *, scope: Scope, grid_id: int | None = None,
     stmt = _filtered(stmt, grid_id=grid_id, household_id=household_id, filters=filters)
     with engine.connect() as conn:
         rows = conn.execute(stmt).mappings().all()
-    return pd.DataFrame(rows, columns=_TIMELINE_COLUMNS)
+    return protect(pd.DataFrame(rows, columns=_TIMELINE_COLUMNS), scope,
+                   {"cadre": "name", "household": "name"})
 
 
 _TIMELINE_COLUMNS = [

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from minqing.access import protect, protect_value
 from minqing.clock import today as clock_today
 from minqing.kpi import headline
 from minqing.models import (
@@ -81,7 +82,8 @@ def grid_profile(engine: Engine, *, scope: Scope, grid_id: int) -> GridProfile |
     point = row["geom"].representative_point() if row["geom"] is not None else None
     return GridProfile(
         id=row["id"], code=row["code"], name=row["name"], kind=row["kind"],
-        town_id=row["town_id"], town=row["town"], area=row["area"], area_head=row["head_name"],
+        town_id=row["town_id"], town=row["town"], area=row["area"],
+        area_head=protect_value(row["head_name"], scope, "name"),
         households=int(households), population=int(population), special=special,
         centroid=(point.y, point.x) if point is not None else None, geom=row["geom"],
         service_point=(service.lat, service.lon) if service else None,
@@ -97,6 +99,7 @@ def grid_choices(engine: Engine, *, scope: Scope) -> list[tuple[int, str]]:
 
 def service_group(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame:
     """The grid's service group, leader first: member id, role, name, phone, household id."""
+    scope.require_person_level()
     stmt = (
         select(GroupMember.id, GroupMember.role, GroupMember.name, GroupMember.phone,
                GroupMember.household_id, GroupMember.cadre_id)
@@ -109,11 +112,13 @@ def service_group(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame
         frame = pd.DataFrame(conn.execute(stmt).mappings().all(),
                              columns=["id", "role", "name", "phone", "household_id", "cadre_id"])
     frame["_leader"] = frame["role"] != "leader"
-    return frame.sort_values(["_leader", "id"]).drop(columns="_leader").reset_index(drop=True)
+    frame = frame.sort_values(["_leader", "id"]).drop(columns="_leader").reset_index(drop=True)
+    return protect(frame, scope, {"name": "name", "phone": "phone"})
 
 
 def group_leader(engine: Engine, *, scope: Scope, grid_id: int) -> tuple[int, str] | None:
     """(cadre id, name) of the liaison cadre leading the grid's service group."""
+    scope.require_person_level()
     stmt = (
         select(Cadre.id, Cadre.name)
         .join(ServiceGroup, ServiceGroup.leader_cadre_id == Cadre.id)
@@ -122,11 +127,12 @@ def group_leader(engine: Engine, *, scope: Scope, grid_id: int) -> tuple[int, st
     )
     with engine.connect() as conn:
         row = conn.execute(stmt).first()
-    return (row.id, row.name) if row else None
+    return (row.id, protect_value(row.name, scope, "name")) if row else None
 
 
 def cadre_choices(engine: Engine, *, scope: Scope, grid_id: int) -> list[tuple[int, str]]:
     """Cadres who may write this grid's diary: its group leader, group cadres, paired cadres."""
+    scope.require_person_level()
     in_group = (
         select(GroupMember.cadre_id)
         .join(ServiceGroup, ServiceGroup.id == GroupMember.group_id)
@@ -149,11 +155,12 @@ def cadre_choices(engine: Engine, *, scope: Scope, grid_id: int) -> list[tuple[i
         rows = conn.execute(stmt).all()
     lead_id = lead[0] if lead else None
     rows.sort(key=lambda r: (r.id != lead_id, r.name))
-    return [(r.id, r.name) for r in rows]
+    return [(r.id, protect_value(r.name, scope, "name")) for r in rows]
 
 
 def pairings(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame:
     """Cadres paired (结对) with this grid's backbone members, at district, town, village level."""
+    scope.require_person_level()
     stmt = (
         select(Pairing.level, Cadre.name.label("cadre"), Cadre.unit, Cadre.phone,
                GroupMember.name.label("member"), GroupMember.role.label("member_role"))
@@ -167,7 +174,8 @@ def pairings(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame:
         frame = pd.DataFrame(conn.execute(stmt).mappings().all(),
                              columns=["level", "cadre", "unit", "phone", "member", "member_role"])
     order = {"district": 0, "town": 1, "village": 2}
-    return frame.sort_values("level", key=lambda s: s.map(order)).reset_index(drop=True)
+    frame = frame.sort_values("level", key=lambda s: s.map(order)).reset_index(drop=True)
+    return protect(frame, scope, {"cadre": "name", "phone": "phone", "member": "name"})
 
 
 def grid_kpis(engine: Engine, *, scope: Scope, grid_id: int, kpis: Iterable[str],

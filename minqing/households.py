@@ -1,8 +1,9 @@
 """The family archive (家庭档案): a household, its members and tags, the cadres who serve it, and
 the practical services done for it; plus the household picker behind the diary form.
 
-Personal data (names, phones, ID numbers, addresses) is read only here and only through a scope,
-so that masking for roles outside a household's jurisdiction can be added in this one place.
+Personal data (names, phones, ID numbers, addresses) is read only through a scope and comes back
+masked for viewers who do not see it (:mod:`minqing.access`); aggregate-only viewers (the wall
+display) are refused. An unmasked archive read by a signed-in viewer is audited.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Engine, or_, select
 
+from minqing import audit
+from minqing.access import protect, protect_row
 from minqing.clock import today as clock_today
 from minqing.grids import split_tags
 from minqing.models import (
@@ -53,7 +56,9 @@ class HouseholdArchive:
 
 
 def household_archive(engine: Engine, *, scope: Scope, household_id: int) -> HouseholdArchive | None:
-    """The household's archive, or None when absent or outside ``scope``."""
+    """The household's archive, or None when absent or outside ``scope``; masked for viewers who
+    do not see personal data, audited when a signed-in viewer reads it unmasked."""
+    scope.require_person_level()
     head = (
         select(Household.id, Household.code, Household.head_name, Household.phone,
                Household.id_number, Household.address, Household.size, Household.tags,
@@ -76,10 +81,20 @@ def household_archive(engine: Engine, *, scope: Scope, household_id: int) -> Hou
                                     columns=["name", "relation", "birth_year"])
         liaison = _liaison_cadre(conn, row["grid_id"])
         paired, roles = _pairings(conn, household_id)
-    data = dict(row)
+    data = protect_row(row, scope, _HEAD)
     data["tags"] = split_tags(data["tags"])
-    return HouseholdArchive(**data, members=member_frame, liaison_cadre=liaison,
-                            paired_cadres=paired, group_roles=roles)
+    if liaison is not None:
+        liaison = protect_row(liaison, scope, _CADRE)
+    if scope.viewer is not None and scope.reveals_personal_data:
+        audit.record_for(engine, audit.AuditAction.VIEW_PERSONAL_DATA, scope,
+                         target=f"household:{household_id}")
+    return HouseholdArchive(**data, members=protect(member_frame, scope, {"name": "name"}),
+                            liaison_cadre=liaison, paired_cadres=protect(paired, scope, _CADRE),
+                            group_roles=roles)
+
+
+_HEAD = {"head_name": "name", "phone": "phone", "id_number": "id_number", "address": "address"}
+_CADRE = {"name": "name", "phone": "phone"}
 
 
 def _liaison_cadre(conn, grid_id: int) -> dict[str, str] | None:
@@ -111,6 +126,7 @@ def _pairings(conn, household_id: int) -> tuple[pd.DataFrame, list[str]]:
 def services_this_year(engine: Engine, *, scope: Scope, household_id: int,
                        today: dt.date | None = None) -> pd.DataFrame:
     """Practical things done for the household (服务代理) since 1 January, newest first."""
+    scope.require_person_level()
     today = today or clock_today()
     stmt = (
         select(HouseholdService.done_on, HouseholdService.description,
@@ -123,8 +139,9 @@ def services_this_year(engine: Engine, *, scope: Scope, household_id: int,
         .order_by(HouseholdService.done_on.desc())
     )
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt).mappings().all(),
-                            columns=["done_on", "description", "cadre"])
+        frame = pd.DataFrame(conn.execute(stmt).mappings().all(),
+                             columns=["done_on", "description", "cadre"])
+    return protect(frame, scope, {"cadre": "name"})
 
 
 def household_choices(engine: Engine, *, scope: Scope, grid_id: int,
@@ -132,8 +149,10 @@ def household_choices(engine: Engine, *, scope: Scope, grid_id: int,
     """(id, label) of a grid's households for the diary form's searchable picker.
 
     The label holds code, head of household and address, so typing any of them in the select box
-    finds the household; ``query`` narrows on the server for very large grids.
+    finds the household; ``query`` narrows on the server for very large grids. Masked viewers
+    search by code only.
     """
+    scope.require_person_level()
     stmt = (
         select(Household.id, Household.code, Household.head_name, Household.address)
         .where(scope.where(Household), Household.grid_id == grid_id)
@@ -143,13 +162,16 @@ def household_choices(engine: Engine, *, scope: Scope, grid_id: int,
     if query.strip():
         like = f"%{query.strip()}%"
         stmt = stmt.where(or_(Household.head_name.like(like), Household.code.like(like),
-                              Household.address.like(like), Household.phone.like(like)))
+                              Household.address.like(like), Household.phone.like(like))
+                          if scope.reveals_personal_data else Household.code.like(like))
     with engine.connect() as conn:
-        return [(r.id, f"{r.head_name} · {r.address} · {r.code}") for r in conn.execute(stmt)]
+        rows = [protect_row(r._mapping, scope, _HEAD) for r in conn.execute(stmt)]
+    return [(r["id"], f"{r['head_name']} · {r['address']} · {r['code']}") for r in rows]
 
 
 def grid_household_points(engine: Engine, *, scope: Scope, grid_id: int) -> pd.DataFrame:
     """Every household of a grid with its location, for the grid map (a few hundred at most)."""
+    scope.require_person_level()
     stmt = (
         select(Household.id.label("household_id"), Household.code, Household.head_name,
                Household.size, Household.tags, Household.lat, Household.lon, Household.address,
@@ -158,6 +180,7 @@ def grid_household_points(engine: Engine, *, scope: Scope, grid_id: int) -> pd.D
         .order_by(Household.code)
     )
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt).mappings().all(),
-                            columns=["household_id", "code", "head_name", "size", "tags", "lat",
-                                     "lon", "address", "phone"])
+        frame = pd.DataFrame(conn.execute(stmt).mappings().all(),
+                             columns=["household_id", "code", "head_name", "size", "tags", "lat",
+                                      "lon", "address", "phone"])
+    return protect(frame, scope, _HEAD)

@@ -1,9 +1,10 @@
 """What the district map (一张图) reads: grids, towns, households, service groups, open cases.
 
 Every function takes the caller's ``scope`` and returns plain (Geo)DataFrames in EPSG:4326, so
-``geo`` can turn them into layers without touching the store. Household heads' names are masked
-here, in the data layer, because the map is also the meeting-room display: a name on a wall is
-personal data on a wall.
+``geo`` can turn them into layers without touching the store. Names are masked here, in the data
+layer, by the one policy of :mod:`minqing.access`; household heads' names on the map are masked
+for everyone unless asked for (a name on a wall is personal data on a wall), and the point
+overlays refuse aggregate-only viewers (the wall display).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
+from minqing.access import mask_name, protect
 from minqing.clock import today as clock_today
-from minqing.deadlines import days_left, overdue_clause
+from minqing.deadlines import days_overdue_clause, open_clause, overdue_clause
 from minqing.models import (
     Cadre,
     Case,
@@ -26,7 +28,7 @@ from minqing.models import (
     Town,
 )
 from minqing.scope import Scope
-from minqing.vocab import CaseStatus, MemberRole
+from minqing.vocab import MemberRole
 
 CRS = "EPSG:4326"
 
@@ -34,18 +36,12 @@ __all__ = [
     "grid_frame",
     "household_count",
     "household_points",
+    "households_in_box",
     "mask_name",
     "open_case_points",
     "service_groups",
     "town_frame",
 ]
-
-
-def mask_name(name: str | None) -> str:
-    """Keep the family name, hide the rest (``张三丰`` -> ``张**``)."""
-    if not name:
-        return ""
-    return name[0] + "*" * max(1, len(name) - 1)
 
 
 def _frame(engine: Engine, stmt) -> pd.DataFrame:
@@ -75,7 +71,7 @@ def grid_frame(engine: Engine, *, scope: Scope) -> gpd.GeoDataFrame:
         .where(scope.where(Grid))
         .order_by(Grid.id)
     )
-    return _geo(_frame(engine, stmt))
+    return _geo(protect(_frame(engine, stmt), scope, {"leader": "name"}))
 
 
 def town_frame(engine: Engine, *, scope: Scope) -> gpd.GeoDataFrame:
@@ -107,8 +103,9 @@ def household_points(
 
     Uses the indexed ``lon``/``lat`` columns (no geometry parsing), so the same query serves
     150,000 rows for aggregation and a few thousand for points. Head names are masked unless
-    ``reveal_names``.
+    ``reveal_names`` and the viewer sees personal data.
     """
+    scope.require_person_level()
     stmt = select(
         Household.id.label("household_id"), Household.code, Household.grid_id,
         Household.head_name, Household.size, Household.tags, Household.lon, Household.lat,
@@ -119,9 +116,33 @@ def household_points(
     if limit is not None:
         stmt = stmt.order_by(Household.id).limit(limit)
     frame = _frame(engine, stmt)
-    if not reveal_names:
+    if not (reveal_names and scope.reveals_personal_data):
         frame["head_name"] = frame["head_name"].map(mask_name)
     return frame
+
+
+def households_in_box(
+    engine: Engine,
+    *,
+    scope: Scope,
+    box: tuple[float, float, float, float],
+    limit: int,
+) -> pd.DataFrame:
+    """Position and special-household tags of the households in scope inside ``box``
+    (minx, miny, maxx, maxy, WGS84), for the district map's street view.
+
+    At most ``limit + 1`` rows, so that the caller can tell "more than ``limit``" without
+    reading a whole town. Columns ``lon``, ``lat``, ``tags`` only: no name, no code, no id
+    (the map draws dots, and whatever reaches the browser can be read there).
+    """
+    minx, miny, maxx, maxy = box
+    stmt = (
+        select(Household.lon, Household.lat, Household.tags)
+        .where(scope.where(Household), Household.lon.between(minx, maxx),
+               Household.lat.between(miny, maxy))
+        .limit(limit + 1)
+    )
+    return _frame(engine, stmt)
 
 
 def service_groups(engine: Engine, *, scope: Scope) -> pd.DataFrame:
@@ -129,6 +150,7 @@ def service_groups(engine: Engine, *, scope: Scope) -> pd.DataFrame:
 
     ``members`` is a list of ``(role, name)`` pairs in role order (leader first).
     """
+    scope.require_person_level()
     groups = (
         select(
             ServiceGroup.id.label("group_id"), ServiceGroup.grid_id, Grid.name.label("grid_name"),
@@ -145,7 +167,8 @@ def service_groups(engine: Engine, *, scope: Scope) -> pd.DataFrame:
         .join(Grid, Grid.id == ServiceGroup.grid_id)
         .where(scope.where(Grid))
     )
-    frame, people = _frame(engine, groups), _frame(engine, members)
+    frame = protect(_frame(engine, groups), scope, {"leader": "name"})
+    people = protect(_frame(engine, members), scope, {"name": "name"})
     order = {role.value: i for i, role in enumerate(MemberRole)}
     people["order"] = people["role"].map(order).fillna(len(order))
     people = people.sort_values(["group_id", "order", "name"])
@@ -162,23 +185,23 @@ def open_case_points(
     """Open cases in scope with track, status, deadline, the overdue flag and a location.
 
     A case sits at its household when it has one; otherwise ``lon``/``lat`` are NaN and the map
-    places it at its grid. ``overdue`` comes from :func:`minqing.deadlines.overdue_clause`.
+    places it at its grid. "Open", ``overdue`` and ``days_overdue`` are
+    :mod:`minqing.deadlines`' own clauses.
     """
+    scope.require_person_level()
     today = today or clock_today()
     stmt = (
         select(
             Case.id.label("case_id"), Case.code, Case.title, Case.track, Case.status,
             Case.deadline, Case.grid_id, Case.green_channel, Case.is_risk,
-            overdue_clause(today).label("overdue"), Household.lon, Household.lat,
+            overdue_clause(today).label("overdue"),
+            days_overdue_clause(today).label("days_overdue"), Household.lon, Household.lat,
         )
         .outerjoin(Household, and_(Household.id == Case.household_id))
-        .where(scope.where(Case), Case.status != CaseStatus.CLOSED.value)
+        .where(scope.where(Case), open_clause())
         .order_by(Case.deadline, Case.id)
     )
     frame = _frame(engine, stmt)
     frame["overdue"] = frame["overdue"].astype(bool)
-    frame["days_overdue"] = [
-        max(0, -days_left(d, today)) if o else 0
-        for d, o in zip(frame["deadline"], frame["overdue"], strict=True)
-    ]
+    frame["days_overdue"] = frame["days_overdue"].astype(int)
     return frame

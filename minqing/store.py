@@ -1,12 +1,20 @@
-"""The store: one engine per database URL, sessions, and the schema upgrade.
+"""The store: one engine per database URL, sessions, the data version, and the schema upgrade.
 
 SQLite is the zero-set-up default; PostgreSQL + PostGIS is chosen by URL. The same models and
 query functions run on both: geometry is a portable column type (see :mod:`minqing.geometry`).
+
+The data version (:func:`minqing.registry.data_version`, part of every page cache key) is moved
+here, in one place, for every write: the engine notices the first INSERT, UPDATE or DELETE of a
+transaction and, in the same transaction, adds one to the ``data_version`` row of
+``dataset_info``. ORM sessions, Core statements, imports and the CLI all write through these
+engines, so none of them can forget to invalidate the pages' caches; a rolled-back write leaves
+the version where it was.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +54,54 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+VERSION_KEY = "data_version"
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+_BUMPED = "_minqing_version_moved"  # connection.info flag: this transaction moved it already
+_BUMP = {
+    "sqlite": ("INSERT OR IGNORE INTO dataset_info (key, value) VALUES ('data_version', '0')",),
+    "postgresql": ("INSERT INTO dataset_info (key, value) VALUES ('data_version', '0') "
+                   "ON CONFLICT (key) DO NOTHING",),
+}
+_HAS_TABLE = {
+    "sqlite": "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dataset_info'",
+    "postgresql": "SELECT to_regclass('dataset_info') IS NOT NULL",
+}
+_INCREMENT = ("UPDATE dataset_info SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR(32)) "
+              "WHERE key = 'data_version'")
+
+
+def _move_version(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Before the first write of a transaction, add one to the data version (same transaction).
+
+    Runs on a cursor of its own so the write's own results are untouched; skips Alembic's
+    bookkeeping and databases that have no ``dataset_info`` table yet.
+    """
+    if conn.info.get(_BUMPED) or not _WRITE.match(statement) or "alembic_version" in statement:
+        return
+    dialect = conn.dialect.name
+    raw = conn.connection.dbapi_connection.cursor()
+    try:
+        raw.execute(_HAS_TABLE[dialect])
+        row = raw.fetchone()
+        if not row or not row[0]:
+            return
+        for sql in (*_BUMP[dialect], _INCREMENT):
+            raw.execute(sql)
+        conn.info[_BUMPED] = True
+    finally:
+        raw.close()
+
+
+def _transaction_over(conn, *args) -> None:
+    conn.info.pop(_BUMPED, None)
+
+
+def _watch_writes(engine: Engine) -> None:
+    event.listen(engine, "before_cursor_execute", _move_version)
+    for name in ("commit", "rollback", "rollback_savepoint"):
+        event.listen(engine, name, _transaction_over)
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
     """Return the shared engine for ``url`` (default: the configured database).
@@ -61,9 +117,11 @@ def get_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False},
                                hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                         hide_parameters=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                               hide_parameters=True)
+    _watch_writes(engine)
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,4 +1,4 @@
-"""Streamlit glue shared by app.py and the pages: engine, language, scope, deep links.
+"""Streamlit glue shared by app.py and the pages: engine, language, viewer and scope, deep links.
 
 ``ui`` (this package: shared state here, page widgets in :mod:`ui.casework` and
 :mod:`ui.caseforms`) is, with app.py and the pages, the only code that imports streamlit; the
@@ -11,9 +11,10 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from minqing import i18n
+from minqing.accounts import jurisdiction_label
 from minqing.links import parse_id
-from minqing.registry import data_version, town_choices
-from minqing.scope import Scope
+from minqing.registry import data_version, dataset_info, town_choices
+from minqing.scope import Scope, Viewer
 from minqing.settings import load_settings
 from minqing.store import get_engine
 
@@ -42,8 +43,19 @@ def version() -> str:
 
 
 @st.cache_data(ttl=300)
-def towns(_engine: Engine, data_version: str) -> list[tuple[int, str]]:
-    return town_choices(_engine, scope=Scope.district())
+def towns(_engine: Engine, data_version: str, scope: Scope) -> list[tuple[int, str]]:
+    """The towns a viewer's picker offers: those of its jurisdiction."""
+    return town_choices(_engine, scope=scope)
+
+
+@st.cache_data(ttl=300)
+def _dataset(_engine: Engine, data_version: str) -> dict[str, str]:
+    return dataset_info(_engine)
+
+
+def is_demo() -> bool:
+    """True when the store holds the synthetic demo district."""
+    return _dataset(engine(), version()).get("demo") == "1"
 
 
 def query_int(name: str) -> int | None:
@@ -56,9 +68,27 @@ def current_town() -> int | None:
     return st.session_state.get("town_id")
 
 
+VIEWER_KEY = "_auth_viewer"  # set by ui.auth's gate in app.py; tests/auth.py sets it too
+
+
+def viewer() -> Viewer:
+    """The signed-in viewer (app.py's gate runs before any page, so a page always has one)."""
+    signed_in = st.session_state.get(VIEWER_KEY)
+    if signed_in is None:
+        st.stop()
+    return signed_in
+
+
 def current_scope() -> Scope:
-    """The caller's scope as the town picker narrows it (full jurisdiction rules come later)."""
-    return Scope.district().narrowed_to_town(current_town())
+    """The viewer's jurisdiction as the town picker narrows it: every page reads through this."""
+    return viewer().scope().narrowed_to_town(current_town())
+
+
+def jurisdiction_name(who: Viewer) -> str:
+    """"Whole district", or the name of the viewer's town, area or grid."""
+    if who.level == "district":
+        return t("app.all_towns")
+    return jurisdiction_label(engine(), who.level, who.jurisdiction_id)
 
 
 def demo_badge() -> None:

@@ -21,12 +21,10 @@ from minqing.cases import (
     NewCase,
     act,
     available_actions,
-    max_length_of,
 )
 from minqing.clock import today
 from minqing.diary import MAX_COUNT, MAX_TEXT, RISK_LEVELS, NewEntry, record
 from minqing.errors import DomainError
-from minqing.models import CaseEvent
 from minqing.vocab import RecordKind, Source, Track
 from ui.casework import flash, show_refusal
 
@@ -39,8 +37,12 @@ def _label(prefix: str):
     return lambda code: ui.t(f"{prefix}.{code}")
 
 
-def _remembered_actor(default: str) -> str:
-    return st.session_state.get("_actor") or default
+def _read_only() -> bool:
+    """Roles that do not do casework see the records but no form (the domain refuses too)."""
+    if ui.current_scope().writes_casework:
+        return False
+    st.caption(ui.t("access.error.read_only"))
+    return True
 
 
 # --- diary entry --------------------------------------------------------------------------------
@@ -127,6 +129,8 @@ def _new_case(grid_id: int, entry: dict, case: dict) -> NewCase | None:
 def diary_form(*, grid_id: int, cadres: list[tuple[int, str]],
                households: list[tuple[int, str]]) -> None:
     """The week's work in one form: an entry, and optionally a case opened from it."""
+    if _read_only():
+        return
     if not cadres:
         st.info(ui.t("diary.no_cadre"))
         return
@@ -137,10 +141,9 @@ def diary_form(*, grid_id: int, cadres: list[tuple[int, str]],
         submitted = st.form_submit_button(ui.t("diary.submit"), type="primary")
     if not submitted:
         return
-    actor = dict(cadres)[entry["cadre_id"]]
-    try:
+    try:  # recorded as the signed-in account (the scope carries it)
         _, case_id = record(ui.engine(), entry=NewEntry(grid_id=grid_id, **entry),
-                            case=_new_case(grid_id, entry, case), actor=actor,
+                            case=_new_case(grid_id, entry, case), actor=ui.viewer().label,
                             scope=ui.current_scope())
     except DomainError as exc:
         show_refusal(exc)
@@ -176,7 +179,10 @@ def _comment_label(action: str) -> str:
 
 
 def case_action_form(detail: CaseDetail) -> None:
-    """Pick an action allowed in the case's status, fill in what it needs, save."""
+    """Pick an action allowed in the case's status, fill in what it needs, save (as the
+    signed-in account)."""
+    if _read_only():
+        return
     case = detail.case
     version_key = f"_case_version_{case['id']}"
     actions = available_actions(case["status"], case["track"], bool(case["green_channel"]))
@@ -193,15 +199,12 @@ def case_action_form(detail: CaseDetail) -> None:
     with st.form(key, border=True):
         fields = _action_fields(action, case, key)
         comment = st.text_area(_comment_label(action), key=f"{key}_comment", height=80)
-        actor = st.text_input(ui.t("case.field.actor"), value=_remembered_actor(""),
-                              key=f"{key}_actor", max_chars=max_length_of(CaseEvent, "actor"))
         submitted = st.form_submit_button(ui.t(f"case.action.{action}"), type="primary")
     if not submitted:
         st.session_state[version_key] = case["version"]
         return
-    st.session_state["_actor"] = actor
     _submit_action(case, action, st.session_state.get(version_key, case["version"]),
-                   actor=actor, comment=comment, fields=fields)
+                   actor=ui.viewer().label, comment=comment, fields=fields)
 
 
 def _submit_action(case: dict, action: str, version: int, *, actor: str, comment: str,

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from minqing.deadlines import DeadlineState
 from minqing.errors import DomainError
 from minqing.links import case_url, household_url
 from ui.export import download_table
@@ -32,6 +33,9 @@ def missing_record(kind: str, raw: str | None) -> None:
         st.info(ui.t(f"{kind}.pick_hint"))
         return
     st.warning(ui.t(f"{kind}.not_found", value=md(raw)))
+    who = ui.viewer()
+    if ui.query_int(kind) is not None and who.level != "district":
+        st.caption(ui.t("auth.jurisdiction_note", where=md(ui.jurisdiction_name(who))))
     if ui.query_int(kind) is not None and ui.current_town() is not None:
         st.button(ui.t("link.show_all_towns"), on_click=_show_all_towns)
 
@@ -44,17 +48,18 @@ def flash(key: str) -> None:
 
 
 def deadline_text(days_left: int, state: str) -> str:
-    """"3 days left" / "due today" / "overdue by 2 days" / "closed"."""
-    if state == "closed":
+    """"3 days left" / "due today" / "overdue by 2 days" / "closed", as the state says."""
+    if state == DeadlineState.CLOSED:
         return ui.t("deadline_state.closed")
-    if days_left < 0:
+    if state == DeadlineState.OVERDUE:
         return ui.t("deadline.overdue_by", days=-days_left)
     if days_left == 0:
         return ui.t("deadline.due_today")
     return ui.t("deadline.days_left", days=days_left)
 
 
-_STATE_COLOURS = {"overdue": "color: #c62828; font-weight: 600", "due_soon": "color: #ef6c00"}
+_STATE_COLOURS = {DeadlineState.OVERDUE: "color: #c62828; font-weight: 600",
+                  DeadlineState.DUE_SOON: "color: #ef6c00"}
 
 
 def styled_deadlines(shown: pd.DataFrame, states: pd.Series, column: str):
@@ -165,7 +170,7 @@ def households_table(points: pd.DataFrame) -> None:
     if points.empty:
         st.caption(ui.t("household.none"))
         return
-    tags = [("、".join(ui.t(f"tag.{t}") for t in str(raw or "").split(",") if t)) for raw in
+    tags = [(ui.t("punct.list").join(ui.t(f"tag.{t}") for t in str(raw or "").split(",") if t)) for raw in
             points["tags"]]
     shown = pd.DataFrame({
         ui.t("tbl.household"): [household_url(i, fragment=n) for i, n in

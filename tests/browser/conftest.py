@@ -43,9 +43,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(db_url: str, *, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` on a free port and wait until it answers."""
-    port = _free_port()
+def start_app(db_url: str, *, extra_env: dict[str, str] | None = None,
+              port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run app.py`` on ``port`` (default: a free one) and wait until it answers."""
+    port = port or _free_port()
     env = {**os.environ, "MINQING_DATABASE_URL": db_url, **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -128,6 +129,18 @@ def page(browser) -> Iterator:
     page.set_default_timeout(60_000)  # generous: CI machines are small and noisy
     yield page
     context.close()
+
+
+@pytest.fixture
+def sign_in_as(page, app_url, browser_demo_url):
+    """``sign_in_as("town_supervisor")``: the page's browser is signed in as that role's demo
+    account (a signed session cookie, as the sign-in form leaves it). See tests/auth.py."""
+    from tests.auth import session_cookie
+
+    def _sign_in(role: str = "district_supervisor") -> None:
+        page.context.add_cookies([session_cookie(role, browser_demo_url, app_url)])
+
+    return _sign_in
 
 
 def wait_for_app(page) -> None:

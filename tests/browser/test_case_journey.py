@@ -1,6 +1,7 @@
-"""A grid cadre's journey in Chromium, offline: open a grid from the map, write a diary entry and
+"""A supervisor's journey in Chromium, offline: open a grid from the map, write a diary entry and
 turn it into a case, move the case along its track, close it with the resident's feedback, and see
-it leave the grid's backlog. Every request leaving localhost is blocked and must not happen."""
+it leave the grid's backlog; every step is recorded as the signed-in account. Every request
+leaving localhost is blocked and must not happen."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from minqing.registry import town_choices
 from minqing.scope import Scope
 from minqing.store import get_engine
+from tests.auth import viewer_for
 from tests.browser.conftest import ARTIFACTS, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -72,16 +74,14 @@ def _do(page, label: str, fill: dict[str, str] | None = None, choose: str | None
         page.get_by_label(field, exact=True).fill(value)
     if choose:
         page.get_by_text(choose, exact=True).click()
-    actor = page.get_by_label("经办人", exact=True)
-    if not actor.input_value():
-        actor.fill("网格员小李")
     page.get_by_role("button", name=label, exact=True).click()
     page.get_by_text(f"已保存：{label}").wait_for(timeout=60_000)
     _settle(page)
 
 
-def test_diary_entry_to_closed_case(page, app_url, browser_demo_url):
+def test_diary_entry_to_closed_case(page, app_url, browser_demo_url, sign_in_as):
     towns = town_choices(get_engine(browser_demo_url), scope=Scope.district())
+    sign_in_as("district_supervisor")
     page.goto(app_url)
     _settle(page)
     _open_grid_from_map(page, app_url, towns[0][0])
@@ -101,7 +101,8 @@ def test_diary_entry_to_closed_case(page, app_url, browser_demo_url):
     _do(page, "销号")
     page.get_by_text(re.compile("已销号")).first.wait_for()
     history = page.locator("[data-testid='stDataFrame']").last.locator("table").first
-    assert history.text_content().count("网格员小李") == 4
+    who = viewer_for("district_supervisor", browser_demo_url).label
+    assert history.text_content().count(who) == 5  # opened from the diary, then four actions
     page.screenshot(path=str(ARTIFACTS / "case_closed.png"), full_page=True)
 
     page.locator("[data-testid='stPageLink'] a[href*='grid']").first.click()

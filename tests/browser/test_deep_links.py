@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from minqing.models import Grid
 from minqing.store import get_engine
+from tests.auth import session_cookie
 from tests.browser.conftest import start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -25,6 +26,7 @@ def test_first_request_to_a_fresh_server_can_be_a_deep_link(page, browser_demo_u
         grid_id, name = conn.execute(select(Grid.id, Grid.name).order_by(Grid.id.desc())).first()
     proc, base = start_app(browser_demo_url)
     try:
+        page.context.add_cookies([session_cookie("district_supervisor", browser_demo_url, base)])
         page.goto(f"{base}/grid?grid={grid_id}")
         page.get_by_role("heading", name=name).wait_for()
         wait_for_app(page)

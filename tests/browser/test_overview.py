@@ -14,7 +14,8 @@ from tests.browser.conftest import ARTIFACTS, wait_for_app
 pytestmark = pytest.mark.browser
 
 
-def test_counters_and_town_table_render_offline(page, app_url, browser_demo_url):
+def test_counters_and_town_table_render_offline(page, app_url, browser_demo_url, sign_in_as):
+    sign_in_as("district_supervisor")
     towns = town_choices(get_engine(browser_demo_url), scope=Scope.district())
     page.goto(app_url)
     page.wait_for_selector("[data-testid='stMetricValue']")
@@ -35,7 +36,8 @@ def test_counters_and_town_table_render_offline(page, app_url, browser_demo_url)
     assert page.blocked_requests == []
 
 
-def test_english_switch_in_the_browser(page, app_url):
+def test_english_switch_in_the_browser(page, app_url, sign_in_as):
+    sign_in_as("district_supervisor")
     page.goto(f"{app_url}/?lang=en")
     page.wait_for_selector("[data-testid='stMetricValue']")
     wait_for_app(page)

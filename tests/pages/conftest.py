@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.auth import sign_in
 from tests.conftest import APP
 from tests.kpi_world import SINCE, TODAY, KpiWorld, build_kpi_world
 
@@ -23,8 +24,9 @@ def kpi_world(tmp_path, monkeypatch) -> KpiWorld:
 
 
 def kpi_app(page: str | None = None, **params: str) -> AppTest:
-    """The app on ``page`` with the period of the hand counts chosen, not yet run."""
-    at = AppTest.from_file(APP, default_timeout=90)
+    """The app on ``page`` with the period of the hand counts chosen, signed in as the district
+    supervisor, not yet run."""
+    at = sign_in(AppTest.from_file(APP, default_timeout=90), "district_supervisor")
     at.session_state["period"] = (SINCE, TODAY)
     if page:
         at.run()

@@ -15,6 +15,7 @@ from minqing.households import household_choices
 from minqing.models import Case, CaseEvent, DiaryEntry, Grid
 from minqing.scope import Scope
 from minqing.store import get_engine, session_scope
+from tests.auth import sign_in, viewer_for
 from tests.conftest import APP, AS_OF
 
 ALL = Scope.district()
@@ -30,7 +31,7 @@ def url(sqlite_demo_url, monkeypatch) -> str:
 
 
 def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
+    at = sign_in(AppTest.from_file(APP, default_timeout=90), "district_supervisor")
     at.run()
     return at
 
@@ -163,14 +164,13 @@ def _registered_case(url: str) -> Case:
                                         responsible=leader), actor=leader, today=AS_OF)
 
 
-def _fill(at: AppTest, case_id: int, action: str, actor: str, **fields: str) -> AppTest:
+def _fill(at: AppTest, case_id: int, action: str, **fields: str) -> AppTest:
     """Choose the action (a rerun, as in the browser) and type into its form, not yet saved."""
     box = at.selectbox(key=f"action_{case_id}")
     assert i18n.t(f"case.action.{action}") in box.options
     box.set_value(action).run()
     key = next(k for k in at.session_state if str(k).startswith(f"cf_{case_id}_{action}_")
-           and str(k).endswith("_actor")).removesuffix("_actor")
-    at.text_input(key=f"{key}_actor").input(actor)
+               and str(k).endswith("_comment")).removesuffix("_comment")
     for name, value in fields.items():
         widget = at.text_area if name in ("comment", "result") else at.text_input
         widget(key=f"{key}_{name}").input(value)
@@ -182,28 +182,28 @@ def _save(at: AppTest) -> AppTest:
     return button.click().run()
 
 
-def _act(at: AppTest, case_id: int, action: str, actor: str, **fields: str) -> AppTest:
-    return _save(_fill(at, case_id, action, actor, **fields))
+def _act(at: AppTest, case_id: int, action: str, **fields: str) -> AppTest:
+    return _save(_fill(at, case_id, action, **fields))
 
 
 def test_case_page_moves_the_case_and_shows_its_history(url):
     case = _registered_case(url)
     at = _open_page("app_pages/case.py", case=str(case.id))
     assert any("测试：路灯不亮" in t.value for t in at.title)
-    at = _act(at, case.id, "start", "李四")
+    at = _act(at, case.id, "start")
     assert not at.exception
     assert any("已保存" in s.value for s in at.success)
     history = at.dataframe[-1].value
-    assert list(history["经办人"])[-1] == "李四"
+    assert list(history["经办人"])[-1] == viewer_for("district_supervisor", url).label
     assert list(history["状态变化"])[-1] == "已登记 → 办理中"
 
 
 def test_second_concurrent_save_is_refused_with_a_clear_message(url):
     case = _registered_case(url)
     first = _open_page("app_pages/case.py", case=str(case.id))
-    second = _fill(_open_page("app_pages/case.py", case=str(case.id)), case.id, "escalate", "乙",
+    second = _fill(_open_page("app_pages/case.py", case=str(case.id)), case.id, "escalate",
                    comment="需要会诊")
-    first = _act(first, case.id, "start", "甲")
+    first = _act(first, case.id, "start")
     assert not first.error
     second = _save(second)
     assert any("已被他人修改" in e.value for e in second.error)
