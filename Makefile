@@ -31,6 +31,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/map_overview.py
 	$(BIN)/python bench/backlog.py
+	$(BIN)/python bench/kpi.py
+	$(BIN)/python bench/import.py
+	$(BIN)/python bench/display_soak.py
 
 demo: $(STAMP)
 	$(BIN)/minqing demo --replace

@@ -10,12 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from sqlalchemy.exc import DBAPIError
 
 import ui
+import ui.display
 from minqing import i18n
-from minqing.access import AGGREGATES_ONLY, MANAGES_ACCOUNTS, READS_AUDIT, Role
-from minqing.registry import has_data
+from minqing.access import (
+    AGGREGATES_ONLY,
+    MANAGES_ACCOUNTS,
+    MOVES_DATA,
+    PLANS_GRIDS,
+    READS_AUDIT,
+    SUPERVISES,
+    Role,
+)
+from minqing.registry import has_data, has_schema
 from minqing.scope import Viewer
+from minqing.store import transient_kind
 from ui import auth
 
 ROOT = Path(__file__).resolve().parent
@@ -82,6 +93,28 @@ def _pages(viewer: Viewer | None) -> dict[str, list]:
         st.Page("app_pages/household.py", title=ui.t("nav.household"), icon=":material/home:",
                 url_path="household"),
     ]
+    if role in SUPERVISES or viewer is None:
+        pages[ui.t("nav.section.supervision")] = [
+            st.Page("app_pages/review.py", title=ui.t("nav.review"),
+                    icon=":material/rate_review:", url_path="review"),
+            st.Page("app_pages/consultation.py", title=ui.t("nav.consultation"),
+                    icon=":material/groups:", url_path="consultation"),
+            st.Page("app_pages/followup.py", title=ui.t("nav.followup"),
+                    icon=":material/event_repeat:", url_path="followup"),
+            st.Page("app_pages/verification.py", title=ui.t("nav.verification"),
+                    icon=":material/fact_check:", url_path="verification"),
+            st.Page("app_pages/scoring.py", title=ui.t("nav.scoring"),
+                    icon=":material/military_tech:", url_path="scoring"),
+        ]
+    pages.setdefault(ui.t("nav.section.supervision"), []).append(
+        st.Page("app_pages/kpis.py", title=ui.t("nav.kpis"), icon=":material/monitoring:",
+                url_path="kpis"))
+    if role in PLANS_GRIDS or viewer is None:
+        pages[ui.t("nav.section.planning")] = [
+            st.Page("app_pages/planner.py", title=ui.t("nav.planner"),
+                    icon=":material/architecture:", url_path="planner")]
+    if role in MOVES_DATA or viewer is None:
+        pages[ui.t("data.nav_section")] = [_data_page()]
     admin = []
     if role in MANAGES_ACCOUNTS or viewer is None:
         admin.append(st.Page("app_pages/accounts.py", title=ui.t("nav.accounts"),
@@ -96,8 +129,25 @@ def _pages(viewer: Viewer | None) -> dict[str, list]:
 
 def run() -> None:
     st.set_page_config(page_title="民情 Minqing", page_icon=str(ROOT / "static" / "favicon.png"), layout="wide")
+    if ui.display.requested():  # the wall display: its own full screen, configured by its URL
+        ui.display.route()
+        return
     _language()
-    if not has_data(ui.engine()):
+    try:
+        _run_pages()
+    except DBAPIError as exc:  # a read while the database restarts or stays locked
+        if transient_kind(exc) is None:
+            raise
+        st.error(ui.t("store.page_unavailable"), icon=":material/cloud_off:")
+
+
+def _data_page():
+    return st.Page("app_pages/data.py", title=ui.t("data.nav"), icon=":material/upload_file:",
+                   url_path="data")
+
+
+def _run_pages() -> None:
+    if not has_schema(ui.engine()):
         st.title(ui.t("app.title"))
         st.warning(ui.t("app.no_database"))
         return
@@ -112,6 +162,12 @@ def run() -> None:
             auth.change_password_form(viewer, forced=True)
         return
     auth.account_box(viewer)
+    if not has_data(ui.engine()):  # an empty store: a data officer imports the district first
+        st.title(ui.t("app.title"))
+        st.warning(ui.t("app.no_database"))
+        if Role(viewer.role) in MOVES_DATA:
+            st.navigation([_data_page()], position="hidden").run()
+        return
     _town_picker(viewer)
     st.navigation(_pages(viewer)).run()
 

@@ -8,11 +8,14 @@ import streamlit as st
 
 import ui
 from minqing.casebook import CaseDetail, case_detail, case_history
+from minqing.cases import coded_fields
 from minqing.clock import today
+from minqing.deadlines import DeadlineState
 from minqing.letter import liaison_letter_html
 from minqing.vocab import Track
 from ui.caseforms import CASE_FLASH, case_action_form
 from ui.casework import deadline_text, flash, green_mark, missing_record
+from ui.notices import calendar_banner
 from ui.safe import md
 
 
@@ -24,7 +27,7 @@ def _header(d: CaseDetail) -> None:
     st.caption(f"{md(case['code'])} · {track} · {status}"
                + (f" · **{green}**" if green else ""))
     ui.demo_badge()
-    if d.deadline_state == "overdue":
+    if d.deadline_state == DeadlineState.OVERDUE:
         st.error(deadline_text(d.days_left, d.deadline_state), icon=":material/alarm:")
     if case["green_channel"]:
         st.success(ui.t("case.green_banner", leader=md(case["leader"] or "—")), icon=":material/bolt:")
@@ -36,7 +39,7 @@ def _header(d: CaseDetail) -> None:
     ]
     for column, (label, value) in zip(st.columns(len(cells)), cells, strict=True):
         column.metric(label, value)
-    st.markdown(f"{ui.t('case.where')}：{md(d.town)} · {md(d.area)}")
+    st.markdown(f"{ui.t('case.where')}{ui.t('punct.colon')}{md(d.town)} · {md(d.area)}")
     links = st.columns([1, 1, 3])
     links[0].page_link("app_pages/grid.py", label=md(d.grid), icon=":material/grid_view:",
                        query_params={"grid": str(case["grid_id"])})
@@ -81,7 +84,7 @@ def _value(name: str, value: object) -> str:
         return "—"
     if isinstance(value, bool):
         return ui.t("case.value.yes" if value else "case.value.no")
-    if name in ("track", "status", "satisfaction"):
+    if name in coded_fields():
         return _label(f"{name}.{value}", str(value))
     return str(value)
 
@@ -93,7 +96,7 @@ def _change_text(changes: dict) -> str:
         old, new = change if isinstance(change, list) and len(change) == 2 else (None, change)
         label = _label(f"case.field.{name}", name)
         parts.append(f"{label}: {_value(name, old)} → {_value(name, new)}")
-    return "；".join(parts)
+    return ui.t("punct.clauses").join(parts)
 
 
 def _history(events: list[dict]) -> None:
@@ -120,6 +123,7 @@ def page() -> None:
         missing_record("case", raw)
         return
     _header(detail)
+    calendar_banner()
     flash(CASE_FLASH)
     left, right = st.columns([3, 2])
     with left:

@@ -14,6 +14,7 @@ from minqing import casebook, diary, grids
 from minqing.clock import today
 from minqing.drilldown import GridPage, grid_page
 from minqing.settings import load_settings
+from minqing.supervision.reviews import grid_review_status
 from minqing.vocab import RecordKind, Source
 from ui.caseforms import diary_form, diary_saved
 from ui.casework import (
@@ -24,6 +25,7 @@ from ui.casework import (
     timeline_table,
 )
 from ui.kpis import metrics, period
+from ui.notices import calendar_banner
 from ui.safe import md
 
 
@@ -87,6 +89,16 @@ def _map_and_people(data: GridPage) -> None:
         people_tables(data.group, data.pairings)
 
 
+def _review_status(grid_id: int) -> None:
+    """How many of the grid's entries await the area head's weekly review, with a link there."""
+    status = grid_review_status(ui.engine(), scope=ui.current_scope(), grid_id=grid_id,
+                                today=today())
+    if status is not None:
+        st.page_link("app_pages/review.py", icon=":material/rate_review:",
+                     label=ui.t("review.unreviewed_count", n=status[0]),
+                     query_params={"area": str(status[1])})
+
+
 def _timeline(data: GridPage) -> None:
     f1, f2, f3 = st.columns([2, 3, 2])
     kinds = f1.multiselect(ui.t("diary.field.kind"), [k.value for k in RecordKind],
@@ -117,6 +129,7 @@ def page() -> None:
         _scope_backlog()
         return
     _header(data.profile)
+    calendar_banner()
     _counters(grid_id, today())
     _map_and_people(data)
     diary_saved()
@@ -130,6 +143,7 @@ def page() -> None:
     with tab_backlog:
         backlog_table(data.backlog)
     with tab_diary:
+        _review_status(grid_id)
         _timeline(data)
     with tab_homes:
         households_table(data.points)

@@ -24,14 +24,16 @@ def _header(h: households.HouseholdArchive) -> None:
     st.page_link("app_pages/grid.py", label=md(h.grid), icon=":material/grid_view:",
                  query_params={"grid": str(h.grid_id)})
     ui.demo_badge()
-    tags = "、".join(ui.t(f"tag.{tag}") for tag in h.tags) or "—"
-    roles = "、".join(ui.t(f"role.{role}") for role in h.group_roles)
+    tags = ui.t("punct.list").join(ui.t(f"tag.{tag}") for tag in h.tags) or "—"
+    roles = ui.t("punct.list").join(ui.t(f"role.{role}") for role in h.group_roles)
     cells = [(ui.t("household.size"), str(h.size)), (ui.t("household.phone"), md(h.phone)),
              (ui.t("household.tags"), tags)]
     for column, (label, value) in zip(st.columns(len(cells)), cells, strict=True):
         column.metric(label, value)
-    st.markdown(f"{ui.t('household.address')}：{md(h.address)} · "
-                f"{ui.t('household.id_number')}：{md(h.id_number)}" + (f" · {ui.t('household.group_role')}：{roles}" if roles else ""))
+    colon = ui.t("punct.colon")
+    st.markdown(f"{ui.t('household.address')}{colon}{md(h.address)} · "
+                f"{ui.t('household.id_number')}{colon}{md(h.id_number)}"
+                + (f" · {ui.t('household.group_role')}{colon}{roles}" if roles else ""))
 
 
 def _people(h: households.HouseholdArchive) -> None:
@@ -46,8 +48,8 @@ def _people(h: households.HouseholdArchive) -> None:
         st.subheader(ui.t("household.cadres"))
         if h.liaison_cadre:
             c = h.liaison_cadre
-            st.markdown(f"**{ui.t('role.leader')}**：{md(c['name'])}（{md(c['unit'])}） "
-                        f"{md(c['phone'])}")
+            st.markdown(f"**{ui.t('role.leader')}**{ui.t('punct.colon')}{md(c['name'])}"
+                        f"{ui.t('punct.aside', text=md(c['unit']))} {md(c['phone'])}")
         if not h.paired_cadres.empty:
             st.dataframe(h.paired_cadres.assign(
                 level=[ui.t(f"level.{v}") for v in h.paired_cadres["level"]]).rename(columns={

@@ -12,6 +12,7 @@ from minqing.clock import today
 from minqing.kpi import KPIS, headline, town_table, trend
 from minqing.links import town_map_url
 from ui.kpis import metrics, period, table_columns
+from ui.notices import calendar_banner
 
 HEADLINE = ("diaries_issued", "diary_entries", "problems_solved", "risks_found", "open_cases",
             "overdue_cases", "on_time_rate")
@@ -66,6 +67,7 @@ def page() -> None:
     ui.demo_badge()
     day = today()
     st.caption(ui.t("overview.caption", today=day.isoformat()))
+    calendar_banner()
     since, until = period("overview_period")
     engine, version, scope = ui.engine(), ui.version(), ui.current_scope()
     totals = _totals(engine, version, scope, since, until, day)

@@ -69,6 +69,12 @@ MANAGES_ACCOUNTS = frozenset({R.ADMIN, R.DATA_OFFICER})
 READS_AUDIT = frozenset({R.ADMIN})
 #: Roles that never read person-level records (households, members, cases, diary texts).
 AGGREGATES_ONLY = frozenset({R.DISPLAY})
+#: Roles that run the supervision cycle (reviews, consultations, follow-ups, checks, scoring).
+SUPERVISES = frozenset({R.DISTRICT_SUPERVISOR, R.TOWN_SUPERVISOR, R.AREA_HEAD})
+#: Roles that plan grid layers (propose, publish, restore).
+PLANS_GRIDS = frozenset({R.PLANNER, R.DISTRICT_SUPERVISOR})
+#: Roles that import and export data.
+MOVES_DATA = frozenset({R.DATA_OFFICER, R.ADMIN})
 
 
 class AccessDenied(DomainError):

@@ -3,9 +3,7 @@
 Writes live in :mod:`minqing.cases`; this module only reads, always within a scope, and flags
 deadlines with :mod:`minqing.deadlines` so every page shows the same "overdue".
 
-The backlog filters on ``status IN (open statuses)`` rather than ``status != 'closed'`` so that the
-``(town_id, status)`` and ``(grid_id, status)`` indexes answer it without touching closed cases,
-which are the vast majority.
+"Open" is :func:`minqing.deadlines.open_clause`, the one definition the KPIs and the map use too.
 """
 
 from __future__ import annotations
@@ -19,12 +17,9 @@ from sqlalchemy import Engine, select
 
 from minqing.access import protect, protect_row, protect_value
 from minqing.clock import today as clock_today
-from minqing.deadlines import DeadlineState, days_left, deadline_state
+from minqing.deadlines import DeadlineState, days_left, deadline_state, open_clause
 from minqing.models import Area, Case, CaseEvent, DiaryEntry, Grid, Household, Town
 from minqing.scope import Scope
-from minqing.vocab import OPEN_STATUSES
-
-_OPEN = [status.value for status in OPEN_STATUSES]
 
 BACKLOG_COLUMNS = [
     "id", "code", "title", "track", "status", "opened_on", "deadline", "days_left", "overdue",
@@ -39,7 +34,7 @@ def _with_deadlines(frame: pd.DataFrame, today: dt.date) -> pd.DataFrame:
                                                           strict=True)]
     frame["days_left"] = [days_left(d, today) for d in frame["deadline"]]
     frame["deadline_state"] = [state.value for state in states]
-    frame["overdue"] = frame["deadline_state"] == "overdue"
+    frame["overdue"] = frame["deadline_state"] == DeadlineState.OVERDUE.value
     return frame
 
 
@@ -69,7 +64,7 @@ def open_cases(engine: Engine, *, scope: Scope, grid_id: int | None = None,
         )
         .join(Grid, Grid.id == Case.grid_id)
         .outerjoin(Household, Household.id == Case.household_id)
-        .where(scope.where(Case), Case.status.in_(_OPEN))
+        .where(scope.where(Case), open_clause())
     )
     if grid_id is not None:
         stmt = stmt.where(Case.grid_id == grid_id)

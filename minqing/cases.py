@@ -41,14 +41,16 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
+from minqing import workcalendar
 from minqing.clock import now
 from minqing.clock import today as clock_today
 from minqing.deadlines import deadline_for
 from minqing.errors import ConflictError, InputError, Label, NotFoundError, RuleError
 from minqing.models import Case, CaseEvent, Grid, Household
 from minqing.scope import Scope
-from minqing.store import session_scope
+from minqing.store import write
 from minqing.vocab import OPEN_STATUSES, CaseStatus, Track
+from minqing.workcalendar import WorkCalendar
 
 S = CaseStatus
 DISTRICT = Scope.district()  # a system scope: imports and the demo; pages pass the viewer's scope
@@ -57,7 +59,7 @@ SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
 _TRACKED_FIELDS = (
     "title", "track", "status", "deadline", "responsible", "department", "letter_no",
     "letter_reply", "explanation", "leader", "green_channel", "is_risk", "satisfaction", "feedback",
-    "result", "closed_on", "household_id",
+    "result", "closed_on", "household_id", "rectify_by",
 )
 
 
@@ -77,6 +79,9 @@ class Action(StrEnum):
     EXPLAIN = "explain"
     REASSIGN = "reassign"
     NOTE = "note"
+    DECIDE = "decide"  # a consultation's decision (会诊决定): leader, track, department
+    EXTEND = "extend"  # a consultation's new deadline (会诊另定期限)
+    RECTIFY = "rectify"  # a follow-up's criticism and rectification deadline (复诊限期整改)
     OPEN = "open"  # the opening event (登记); not available as a move
 
 
@@ -183,6 +188,12 @@ def _next_letter_number(session: Session, today: dt.date) -> str:
     return letter_number(today.year, max(serials, default=0) + 1)
 
 
+def _calendar(session: Session) -> WorkCalendar:
+    """The working-day calendar kept in the store the session writes to."""
+    bind = session.get_bind()
+    return workcalendar.load(getattr(bind, "engine", bind))
+
+
 # --- history ------------------------------------------------------------------------------------
 
 
@@ -239,7 +250,8 @@ def open_case(session: Session, *, new: NewCase, actor: str, today: dt.date | No
     case = Case(
         code=code, grid_id=grid.id, town_id=grid.town_id, diary_entry_id=new.diary_entry_id,
         household_id=new.household_id, title=title, track=track, status=S.REGISTERED.value,
-        opened_on=today, deadline=deadline_for(track, today, new.promised), responsible=responsible,
+        opened_on=today, deadline=deadline_for(track, today, new.promised, _calendar(session)),
+        responsible=responsible,
         department=_text(new.department, "department") if liaison else None,
         letter_no=(_text(new.letter_no, "letter_no") if (new.letter_no or "").strip()
                    else _next_letter_number(session, today)) if liaison else None,
@@ -315,7 +327,7 @@ def _reopen(case: Case, *, today: dt.date, comment: str, deadline: dt.date | Non
     if deadline is None and case.track == Track.PROMISED.value:
         raise RuleError("case.error.promised_date_required", field="deadline")
     case.deadline = (_future_date(deadline, "deadline", today) if deadline
-                     else deadline_for(case.track, today))
+                     else deadline_for(case.track, today, calendar=_calendar(object_session(case))))
     case.satisfaction = None
     case.feedback = None
     case.closed_on = None
@@ -330,7 +342,7 @@ def _change_track(case: Case, *, today: dt.date, comment: str, track: str | None
         raise RuleError("case.error.same_track", field="track")
     _track_details(track, promised=promised, department=department, opened_on=today)
     case.track = track
-    case.deadline = deadline_for(track, today, promised)
+    case.deadline = deadline_for(track, today, promised, _calendar(object_session(case)))
     if track == Track.LIAISON.value:
         case.department = _text(department, "department")
         case.letter_no = (_text(letter_no, "letter_no") if (letter_no or "").strip()
@@ -359,6 +371,35 @@ def _reassign(case: Case, *, today: dt.date, comment: str, responsible: str | No
     if responsible == case.responsible:
         raise RuleError("case.error.same_responsible", field="responsible")
     case.responsible = responsible
+
+
+def _decide(case: Case, *, today: dt.date, comment: str, track: str | None = None,
+            leader: str | None = None, department: str | None = None,
+            promised: dt.date | None = None) -> None:
+    """A consultation's decision: another track, a 包案 leader, the responsible department
+    (liaison track), any of them; the case goes (back) to handling. A new deadline is the
+    separate ``extend`` action, recorded in the same transaction by the meeting."""
+    if track and track != case.track:
+        _change_track(case, today=today, comment=comment, track=track, promised=promised,
+                      department=department or case.department)
+    if (department or "").strip() and department.strip() != case.department:
+        if case.track != Track.LIAISON.value:
+            raise RuleError("case.error.not_liaison", field="department")
+        case.department = _text(department, "department")
+    if (leader or "").strip():
+        case.leader = _text(leader, "leader")
+
+
+def _extend(case: Case, *, today: dt.date, comment: str, deadline: dt.date | None = None) -> None:
+    """A new deadline set by a consultation."""
+    case.deadline = _future_date(deadline, "deadline", today)
+
+
+def _rectify(case: Case, *, today: dt.date, comment: str,
+             rectify_by: dt.date | None = None) -> None:
+    """A follow-up's rectification deadline (the criticism is the comment). The case's deadline
+    stays as it was, so a late case is still counted late."""
+    case.rectify_by = _future_date(rectify_by, "rectify_by", today)
 
 
 # --- the declaration ------------------------------------------------------------------------------
@@ -402,7 +443,9 @@ class ActionSpec:
     names a comment it requires (``"reason"``, ``"comment"``) or None when it is optional.
     ``requires`` are further rules on the case. ``counts_as`` tags what KPIs count it as
     (``"extension"``: it gave a new, later deadline; ``"rework"``: it sent a finished case back).
-    ``offered`` is False for the opening, which :func:`open_case` records.
+    ``offered`` is False for the opening, which :func:`open_case` records; ``meeting`` is True
+    for the actions a meeting takes (:mod:`minqing.supervision.meetings`), which the case page
+    does not offer.
     """
 
     handler: Handler | None
@@ -413,10 +456,11 @@ class ActionSpec:
     requires: tuple[Condition, ...] = ()
     counts_as: frozenset[str] = field(default_factory=frozenset)
     offered: bool = True
+    meeting: bool = False
 
     def applies(self, case: Mapping[str, object]) -> bool:
         """Whether a form should offer this action for ``case`` (status, track, green_channel)."""
-        return (self.offered and CaseStatus(case["status"]) in self.sources
+        return (self.offered and not self.meeting and CaseStatus(case["status"]) in self.sources
                 and all(rule.holds(case) for rule in self.requires))
 
 
@@ -454,8 +498,25 @@ ACTIONS: dict[str, ActionSpec] = {
                                fields=(Field("explanation", "long_text"),)),
     Action.REASSIGN: ActionSpec(_reassign, OPEN, fields=(Field("responsible"),)),
     Action.NOTE: ActionSpec(_nothing, frozenset(S), comment="comment"),
+    Action.DECIDE: ActionSpec(_decide, frozenset({S.REGISTERED, S.HANDLING, S.CONSULTATION}),
+                              S.HANDLING, meeting=True, fields=(
+        Field("leader"), Field("track", "other_track"), Field("department"))),
+    Action.EXTEND: ActionSpec(_extend, frozenset({S.REGISTERED, S.HANDLING}), meeting=True,
+                              fields=(Field("deadline", "date"),),
+                              counts_as=frozenset({"extension"})),
+    Action.RECTIFY: ActionSpec(_rectify, OPEN, meeting=True, comment="criticism",
+                               fields=(Field("rectify_by", "date"),)),
 }
 """Every case action by name. The opening is declared for its fields; it is not a move."""
+
+
+
+def coded_fields() -> frozenset[str]:
+    """Case fields stored as vocabulary codes (shown as ``<field>.<code>`` from the catalogue):
+    the status, and every declared field picked from a list."""
+    picked = {spec.name for action in ACTIONS.values() for spec in action.fields
+              if spec.choices or spec.widget == "other_track"}
+    return frozenset({"status", *picked})
 
 
 def declare(name: str, spec: ActionSpec) -> None:
@@ -542,6 +603,6 @@ def act(engine: Engine, *, case_id: int, version: int, action: str, actor: str,
         comment: str = "", today: dt.date | None = None, scope: Scope = DISTRICT,
         **fields: object) -> Case:
     """:func:`apply` in its own transaction: committed on success, rolled back on any refusal."""
-    with session_scope(engine) as session:
-        return apply(session, case_id=case_id, version=version, action=action, actor=actor,
-                     comment=comment, today=today, scope=scope, **fields)
+    return write(engine, lambda session: apply(
+        session, case_id=case_id, version=version, action=action, actor=actor, comment=comment,
+        today=today, scope=scope, **fields))

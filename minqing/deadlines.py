@@ -15,8 +15,11 @@ A weekly consultation (会诊) may replace the deadline with a new date; that da
 case and this module only judges it.
 
 Working days are Monday to Friday, minus the State Council's public holidays, plus the weekend
-days worked in exchange (调休). The calendar below covers 2025 and 2026 as published; outside it
-plain Mon–Fri is used. Add a year by extending ``_HOLIDAYS`` and ``_MAKE_UP_WORKDAYS``.
+days worked in exchange (调休). Those are data, not code: a
+:class:`~minqing.workcalendar.WorkCalendar` kept in the store and extended by an admin each year
+(see :mod:`minqing.workcalendar`). Every function here takes the calendar to count with; without
+one it uses the ``chinesecalendar`` package's (the store's seed). Outside the covered years plain
+Mon–Fri is used, and ``minqing check`` says so.
 
 "Days left" is counted in calendar days, because that is what a resident and a cadre read off a
 wall calendar; a negative value is the number of days overdue.
@@ -33,35 +36,10 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from minqing.models import Case
 from minqing.vocab import OPEN_STATUSES, Track
+from minqing.workcalendar import WorkCalendar, standard
 
 _OPEN = tuple(status.value for status in OPEN_STATUSES)
 
-
-def _span(first: str, last: str) -> set[dt.date]:
-    start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
-    return {start + dt.timedelta(days=n) for n in range((end - start).days + 1)}
-
-
-# Public holidays (国务院办公厅 notices for 2025 and 2026).
-_HOLIDAYS: frozenset[dt.date] = frozenset().union(
-    # 2025
-    _span("2025-01-01", "2025-01-01"), _span("2025-01-28", "2025-02-04"),
-    _span("2025-04-04", "2025-04-06"), _span("2025-05-01", "2025-05-05"),
-    _span("2025-05-31", "2025-06-02"), _span("2025-10-01", "2025-10-08"),
-    # 2026
-    _span("2026-01-01", "2026-01-03"), _span("2026-02-15", "2026-02-23"),
-    _span("2026-04-04", "2026-04-06"), _span("2026-05-01", "2026-05-05"),
-    _span("2026-06-19", "2026-06-21"), _span("2026-09-25", "2026-09-27"),
-    _span("2026-10-01", "2026-10-07"),
-)
-
-# Weekend days that are working days in exchange for a holiday (调休上班).
-_MAKE_UP_WORKDAYS: frozenset[dt.date] = frozenset(
-    dt.date.fromisoformat(day) for day in (
-        "2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11",
-        "2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10",
-    )
-)
 
 #: Limits in working days per track; the promised track uses the promised date instead.
 WORKING_DAY_LIMITS: dict[str, int] = {
@@ -87,37 +65,40 @@ class DeadlineState(StrEnum):
     ON_TRACK = "on_track"
 
 
-def is_working_day(day: dt.date) -> bool:
+def is_working_day(day: dt.date, calendar: WorkCalendar | None = None) -> bool:
     """Mon–Fri unless a public holiday, or a weekend day worked in exchange."""
-    if day in _MAKE_UP_WORKDAYS:
-        return True
-    return day.weekday() < 5 and day not in _HOLIDAYS
+    return (calendar or standard()).is_working_day(day)
 
 
-def add_working_days(start: dt.date, days: int) -> dt.date:
+def add_working_days(start: dt.date, days: int, calendar: WorkCalendar | None = None) -> dt.date:
     """The ``days``-th working day after ``start`` (``start`` itself is not counted).
 
     A case opened on a Friday with a 3-working-day limit is due the next Wednesday.
     """
     if days < 0:
         raise ValueError("days must not be negative")
+    calendar = calendar or standard()
     day = start
     remaining = days
     while remaining:
         day += dt.timedelta(days=1)
-        if is_working_day(day):
+        if calendar.is_working_day(day):
             remaining -= 1
     return day
 
 
-def working_days_between(start: dt.date, end: dt.date) -> int:
+def working_days_between(start: dt.date, end: dt.date,
+                         calendar: WorkCalendar | None = None) -> int:
     """Working days after ``start`` up to and including ``end``; negative when ``end`` is earlier."""
     if end < start:
-        return -working_days_between(end, start)
-    return sum(is_working_day(start + dt.timedelta(days=n)) for n in range(1, (end - start).days + 1))
+        return -working_days_between(end, start, calendar)
+    calendar = calendar or standard()
+    return sum(calendar.is_working_day(start + dt.timedelta(days=n))
+               for n in range(1, (end - start).days + 1))
 
 
-def deadline_for(track: str, opened_on: dt.date, promised: dt.date | None = None) -> dt.date:
+def deadline_for(track: str, opened_on: dt.date, promised: dt.date | None = None,
+                 calendar: WorkCalendar | None = None) -> dt.date:
     """The deadline of a case put on ``track`` on ``opened_on``.
 
     Parameters
@@ -125,6 +106,7 @@ def deadline_for(track: str, opened_on: dt.date, promised: dt.date | None = None
     track : a :class:`~minqing.vocab.Track` value.
     opened_on : the day the case was registered (or put on this track).
     promised : the date promised to the resident; used on the promised track only.
+    calendar : the working-day calendar (default: :func:`minqing.workcalendar.standard`).
 
     Returns
     -------
@@ -137,8 +119,8 @@ def deadline_for(track: str, opened_on: dt.date, promised: dt.date | None = None
     """
     track = Track(track).value
     if track == Track.PROMISED.value:
-        return promised or add_working_days(opened_on, DEFAULT_PROMISE_WORKING_DAYS)
-    return add_working_days(opened_on, WORKING_DAY_LIMITS[track])
+        return promised or add_working_days(opened_on, DEFAULT_PROMISE_WORKING_DAYS, calendar)
+    return add_working_days(opened_on, WORKING_DAY_LIMITS[track], calendar)
 
 
 def open_clause() -> ColumnElement[bool]:

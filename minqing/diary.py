@@ -9,6 +9,7 @@ and submit again.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -22,9 +23,11 @@ from minqing.clock import today as clock_today
 from minqing.errors import InputError, Label, NotFoundError, RuleError
 from minqing.models import Cadre, Case, DiaryEntry, Grid, Household
 from minqing.scope import Scope
-from minqing.store import session_scope
+from minqing.store import write
+from minqing.text import clean
 from minqing.vocab import RecordKind, Source
 
+log = logging.getLogger(__name__)
 RISK_LEVELS = (0, 1, 2, 3)  # none, low, medium, high
 MAX_TEXT = 4000
 
@@ -72,7 +75,7 @@ def _check_reception_counts(entry: NewEntry) -> None:
 
 def validate_entry(entry: NewEntry, *, today: dt.date) -> NewEntry:
     """The entry with its text stripped, or an :class:`InputError` naming the field at fault."""
-    text = (entry.text or "").strip()
+    text = clean(entry.text)
     if not text:
         raise _field_error("diary.error.required", "text")
     if len(text) > MAX_TEXT:
@@ -137,10 +140,15 @@ def add_entry(session: Session, *, entry: NewEntry, case: NewCase | None = None,
 def record(engine: Engine, *, entry: NewEntry, case: NewCase | None = None, actor: str,
            today: dt.date | None = None, scope: Scope = DISTRICT) -> tuple[int, int | None]:
     """:func:`add_entry` in its own transaction; returns (entry id, case id or None)."""
-    with session_scope(engine) as session:
+    def work(session):
         row, opened = add_entry(session, entry=entry, case=case, actor=actor, today=today,
                                 scope=scope)
+        session.flush()
         return row.id, (opened.id if opened else None)
+
+    entry_id, case_id = write(engine, work)
+    log.info("diary entry %s written (grid %s, case %s)", entry_id, entry.grid_id, case_id)
+    return entry_id, case_id
 
 
 # --- reading ------------------------------------------------------------------------------------

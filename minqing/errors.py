@@ -56,3 +56,8 @@ class NotFoundError(DomainError):
 
 class ConflictError(DomainError):
     """Someone else saved the record after the caller read it: reload and re-apply."""
+
+
+class StoreError(DomainError):
+    """The database stayed busy or unreachable through the retries; nothing was written, so the
+    user's input is still theirs to send again (``store.busy`` / ``store.unreachable``)."""

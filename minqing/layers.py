@@ -211,10 +211,11 @@ def _scope_town(engine: Engine, scope: Scope) -> int | None:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _event(conn: Connection, layer_id: int, actor: str, action: str, reason: str,
-           data: dict | None = None) -> None:
+def record_event(conn: Connection, layer_id: int, actor: str, action: str, reason: str,
+                 data: dict | None = None, at: dt.datetime | None = None) -> None:
+    """Append an audited act to a layer version's trail (inside the caller's transaction)."""
     conn.execute(insert(LayerEvent).values(
-        layer_id=layer_id, at=clock.now(), actor=actor, action=action, reason=reason,
+        layer_id=layer_id, at=at or clock.now(), actor=actor, action=action, reason=reason,
         data=json.dumps(data or {}, ensure_ascii=False, sort_keys=True)))
 
 
@@ -226,11 +227,12 @@ def _check_actor(actor: str) -> str:
 
 
 def snapshot_current(conn: Connection, *, actor: str = "system", source: str = "initial",
-                     reason: str = "", label: str = "") -> int:
+                     reason: str = "", label: str = "", at: dt.datetime | None = None) -> int:
     """Record the working tables (active grids, households' grids) as a new current version.
 
     For a store filled directly (the demo generator, a first import into an empty store): no
-    record is moved. Returns the new version's id.
+    record is moved. ``at`` stamps the version and its events (default now; the demo passes its
+    as-of day so that the same seed gives the same store). Returns the new version's id.
     """
     grids = conn.execute(select(Grid.id, Grid.code, Grid.name, Grid.town_id, Grid.area_id,
                                 Grid.kind, Grid.village, Grid.geom)
@@ -240,19 +242,21 @@ def snapshot_current(conn: Connection, *, actor: str = "system", source: str = "
     previous = conn.scalar(select(GridLayer.id).where(GridLayer.is_current.is_(True)))
     layer_id = _new_layer(conn, source=source, actor=actor, reason=reason, label=label,
                           parent_id=previous, grids=len(grids), households=len(homes),
-                          current=True)
+                          current=True, at=at)
     _insert_grids(conn, layer_id, [
         {"grid_id": g.id, "code": g.code, "name": g.name, "town_id": g.town_id, "area_id": g.area_id,
              "kind": g.kind, "village": g.village or "", "households": counts.get(g.id, 0), "geom": g.geom}
         for g in grids])
     _insert_assignment(conn, layer_id, [(h, g) for h, g in homes])
-    _event(conn, layer_id, actor, "create", reason, {"grids": len(grids), "households": len(homes)})
-    _event(conn, layer_id, actor, "publish", reason, {"previous": previous})
+    record_event(conn, layer_id, actor, "create", reason,
+                 {"grids": len(grids), "households": len(homes)}, at=at)
+    record_event(conn, layer_id, actor, "publish", reason, {"previous": previous}, at=at)
     return layer_id
 
 
 def _new_layer(conn: Connection, *, source: str, actor: str, reason: str, label: str,
-               parent_id: int | None, grids: int, households: int, current: bool) -> int:
+               parent_id: int | None, grids: int, households: int, current: bool,
+               at: dt.datetime | None = None) -> int:
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
     number = (conn.scalar(select(func.max(GridLayer.number))) or 0) + 1
@@ -260,7 +264,7 @@ def _new_layer(conn: Connection, *, source: str, actor: str, reason: str, label:
         conn.execute(update(GridLayer).values(is_current=False))
     return conn.execute(insert(GridLayer).values(
         number=number, label=label[:120], source=source, parent_id=parent_id,
-        created_at=clock.now(), created_by=actor, reason=reason, is_current=current,
+        created_at=at or clock.now(), created_by=actor, reason=reason, is_current=current,
         grids=grids, households=households).returning(GridLayer.id)).scalar_one()
 
 
@@ -334,7 +338,7 @@ def create_layer(engine: Engine, *, grids: Iterable[GridSpec],
         _insert_grids(conn, layer_id, rows)
         _insert_assignment(conn, layer_id, list(zip(homes["id"].tolist(), target.tolist(),
                                                     strict=True)))
-        _event(conn, layer_id, actor, "create", reason,
+        record_event(conn, layer_id, actor, "create", reason,
                {"grids": len(rows), "households": len(homes), "parent": parent_id,
                 "towns": sorted(towns) if towns is not None else None})
         return _get(conn, layer_id)
@@ -457,7 +461,7 @@ def publish_layer(engine: Engine, *, layer_id: int, actor: str, reason: str,
         result = _apply(conn, layer_id)
         conn.execute(update(GridLayer).values(is_current=False))
         conn.execute(update(GridLayer).where(GridLayer.id == layer_id).values(is_current=True))
-        _event(conn, layer_id, actor, action, reason.strip(),
+        record_event(conn, layer_id, actor, action, reason.strip(),
                {"previous": previous, "households_moved": result[0], "entries_moved": result[1],
                 "cases_moved": result[2], "grids_retired": result[3], "grids_added": result[4]})
         layer = _get(conn, layer_id)

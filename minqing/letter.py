@@ -52,7 +52,7 @@ def liaison_letter_html(detail: CaseDetail, *, lang: str, issued_on: dt.date) ->
         f"<style>{_CSS}</style></head><body>"
         f"<h1>{t('letter.title', lang)}</h1>"
         f"<div class='no'>{_esc(case.get('letter_no'))}</div>"
-        f"<p>{_esc(case.get('department'))}：</p>"
+        f"<p>{_esc(case.get('department'))}{t('punct.colon', lang)}</p>"
         f"<p>{t('letter.body', lang)}</p>"
         f"<table>{cells}</table>"
         f"<p>{t('letter.reply_heading', lang)}</p>"

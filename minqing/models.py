@@ -227,6 +227,9 @@ class Case(Base):
     explanation: Mapped[str | None] = mapped_column(Text)
     feedback: Mapped[str | None] = mapped_column(Text)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # added in 0004: the rectification deadline a monthly follow-up (复诊) set; the deadline itself
+    # is not moved, so a late case stays late in the closure rates
+    rectify_by: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # added in 0005: as on DiaryEntry, the grid the case was recorded in (NULL: ``grid_id``)
     recorded_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
@@ -427,3 +430,137 @@ class PlannerBound(Base):
     high: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+# --- Supervision (四查, 会诊, 复诊): reviews, meetings, verifications, scores (issue 9) -----------
+
+
+class DiaryReview(Base):
+    """An area head's weekly review (周查) of one diary entry: passed, or sent back with a request.
+
+    An entry may be reviewed more than once (sent back, then passed); the latest review counts.
+    """
+
+    __tablename__ = "diary_reviews"
+    __table_args__ = (Index("ix_diary_reviews_entry_at", "entry_id", "reviewed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("diary_entries.id"))
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # passed | returned
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reviewed_on: Mapped[dt.date] = mapped_column(Date)
+    reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Meeting(Base):
+    """A weekly township consultation (会诊) or a monthly area follow-up (复诊)."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_town_kind_held", "town_id", "kind", "held_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # consultation | follow_up
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    chair: Mapped[str] = mapped_column(String(64))
+    attendees: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class MeetingItem(Base):
+    """One case on a meeting's agenda, why it is there, and what the meeting decided.
+
+    ``event_id``..``last_event_id`` are the case events that recorded the decision (None while
+    undecided; a consultation may write two: its decision and a new deadline).
+    ``rectify_by`` is a follow-up's rectification deadline, tracked until met or missed.
+    """
+
+    __tablename__ = "meeting_items"
+    __table_args__ = (UniqueConstraint("meeting_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    reasons: Mapped[str] = mapped_column(String(128))  # comma-separated reason codes
+    decision: Mapped[str | None] = mapped_column(Text)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"))
+    last_event_id: Mapped[int | None] = mapped_column(Integer)
+    rectify_by: Mapped[dt.date | None] = mapped_column(Date)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Verification(Base):
+    """Quarterly verification (季度核查) of one item unfinished at quarter end."""
+
+    __tablename__ = "verifications"
+    __table_args__ = (UniqueConstraint("case_id", "quarter"),
+                      Index("ix_verifications_town_quarter", "town_id", "quarter"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
+    quarter: Mapped[str] = mapped_column(String(7))  # 2026Q3
+    verified: Mapped[bool] = mapped_column(Boolean)
+    verifier: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ScoringRule(Base):
+    """A year's scoring criteria (weights per item, JSON) and how many service stars to award."""
+
+    __tablename__ = "scoring_rules"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    weights: Mapped[str] = mapped_column(Text)
+    stars: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Score(Base):
+    """A published year-end score of one cadre's diary, with the items that make it up (JSON)."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("year", "cadre_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"))
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)
+    star: Mapped[bool] = mapped_column(Boolean, default=False)
+    items: Mapped[str] = mapped_column(Text)
+
+
+# --- The working-day calendar (0003_calendar): see minqing.workcalendar ------------------------
+
+
+class CalendarYear(Base):
+    """A year the working-day calendar covers, and where its days came from."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(64))  # "chinesecalendar 1.11.0", a file name, ...
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class CalendarDay(Base):
+    """A public holiday, or a weekend day worked in exchange for one (调休上班), in a covered year.
+
+    Days not listed follow the week: Monday to Friday are working days.
+    """
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "holiday" | "workday"
+    name: Mapped[str] = mapped_column(String(64), default="")  # e.g. 春节

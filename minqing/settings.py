@@ -7,7 +7,7 @@ database and the basemap without passing strings around.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,9 +23,9 @@ class Settings:
     basemap: str = "none"  # none | tianditu | gaode | osm | xyz | mbtiles
     basemap_url: str = ""  # for xyz: an intranet template; for mbtiles: a file path
     tianditu_key: str = ""
+    display_check_s: float = 60.0  # how often the wall display checks the store for new data
     secret_key: str = ""  # signs sign-in cookies; empty: a key generated once per store
     idle_minutes: int = 30  # a session unused this long is signed out
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
@@ -40,6 +40,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         basemap=(env.get("MINQING_BASEMAP") or "none").lower(),
         basemap_url=env.get("MINQING_BASEMAP_URL", ""),
         tianditu_key=env.get("MINQING_TIANDITU_KEY", ""),
+        display_check_s=float(env.get("MINQING_DISPLAY_CHECK_S") or 60),
         secret_key=env.get("MINQING_SECRET_KEY", ""),
         idle_minutes=int(env.get("MINQING_IDLE_MINUTES") or 30),
     )

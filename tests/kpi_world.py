@@ -18,6 +18,7 @@ from minqing.models import (
     Case,
     CaseEvent,
     DiaryEntry,
+    DiaryReview,
     Grid,
     Household,
     ServiceGroup,
@@ -80,6 +81,8 @@ EXPECTED = {
         "satisfaction_rate": 3 / 4,  # c1 c2 c7 of c1 c2 c6 c7
         "visit_coverage": 1 / 3,  # H1 of H1 H2 H3
         "silent_grids": 1,  # G3
+        "late_cases": 3,  # c2 closed late, c3 and c6 not closed
+        "reviews_passed": 1,  # e1 passed; e2 sent back; e3 passed but written in October
     },
     "甲镇": {"households": 3, "grids": 2, "diary_entries": 3, "cases_opened": 5,
             "problems_solved": 3, "open_cases": 3, "overdue_cases": 1, "cases_due": 4,
@@ -152,6 +155,12 @@ def build_kpi_world(url: str) -> KpiWorld:
             for action in ["open", *spec[-1]]:
                 s.add(CaseEvent(case_id=cases[name].id, at=dt.datetime(2026, 11, 1, 9),
                                 actor="干部", action=action, comment="", data="{}"))
+        # weekly reviews: e1 passed, e2 sent back (not passed), e3 passed (written in October)
+        for name, outcome in (("e1", "passed"), ("e2", "returned"), ("e3", "passed")):
+            e = entries[name]
+            s.add(DiaryReview(entry_id=e.id, town_id=e.town_id, grid_id=e.grid_id,
+                              reviewer="王片长", outcome=outcome, comment="补充",
+                              reviewed_on=TODAY, reviewed_at=dt.datetime(2026, 11, 20, 9)))
         for group in (towns, areas, grids, cadres, homes, entries, cases):
             ids.update({name: row.id for name, row in group.items()})
     return KpiWorld(url=url, ids=ids)

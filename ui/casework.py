@@ -10,8 +10,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from minqing.deadlines import DeadlineState
 from minqing.errors import DomainError
 from minqing.links import case_url, household_url
+from ui.export import download_table
 from ui.safe import md
 
 
@@ -46,17 +48,18 @@ def flash(key: str) -> None:
 
 
 def deadline_text(days_left: int, state: str) -> str:
-    """"3 days left" / "due today" / "overdue by 2 days" / "closed"."""
-    if state == "closed":
+    """"3 days left" / "due today" / "overdue by 2 days" / "closed", as the state says."""
+    if state == DeadlineState.CLOSED:
         return ui.t("deadline_state.closed")
-    if days_left < 0:
+    if state == DeadlineState.OVERDUE:
         return ui.t("deadline.overdue_by", days=-days_left)
     if days_left == 0:
         return ui.t("deadline.due_today")
     return ui.t("deadline.days_left", days=days_left)
 
 
-_STATE_COLOURS = {"overdue": "color: #c62828; font-weight: 600", "due_soon": "color: #ef6c00"}
+_STATE_COLOURS = {DeadlineState.OVERDUE: "color: #c62828; font-weight: 600",
+                  DeadlineState.DUE_SOON: "color: #ef6c00"}
 
 
 def styled_deadlines(shown: pd.DataFrame, states: pd.Series, column: str):
@@ -115,6 +118,8 @@ def backlog_table(frame: pd.DataFrame, *, show_grid: bool = False) -> None:
     if show_grid:
         shown.insert(4, ui.t("tbl.grid"), frame["grid"])
     _draw_cases(shown, frame)
+    download_table(shown.assign(**{ui.t("tbl.case"): frame["code"].to_numpy()}),
+                   name=ui.t("export.backlog"), key="export_backlog")
 
 
 def case_list_table(frame: pd.DataFrame) -> None:
@@ -156,6 +161,8 @@ def timeline_table(frame: pd.DataFrame) -> None:
         ui.t("tbl.case"): st.column_config.LinkColumn(display_text=r"#(.+)$"),
         ui.t("diary.field.text"): st.column_config.TextColumn(width="large"),
     })
+    download_table(shown.assign(**{ui.t("tbl.case"): frame["case_code"].to_numpy()}),
+                   name=ui.t("export.diary"), key="export_diary")
 
 
 def households_table(points: pd.DataFrame) -> None:
@@ -163,7 +170,7 @@ def households_table(points: pd.DataFrame) -> None:
     if points.empty:
         st.caption(ui.t("household.none"))
         return
-    tags = [("、".join(ui.t(f"tag.{t}") for t in str(raw or "").split(",") if t)) for raw in
+    tags = [(ui.t("punct.list").join(ui.t(f"tag.{t}") for t in str(raw or "").split(",") if t)) for raw in
             points["tags"]]
     shown = pd.DataFrame({
         ui.t("tbl.household"): [household_url(i, fragment=n) for i, n in

@@ -33,7 +33,7 @@ import numpy as np
 from tqdm import tqdm
 
 from minqing import clock
-from minqing.demo import geography, groups, people, records
+from minqing.demo import geography, groups, people, records, supervision
 from minqing.demo.accounts import write_demo_accounts
 from minqing.demo.cases import make_cases
 from minqing.demo.writer import clear, finish, has_district, write
@@ -105,7 +105,7 @@ def build(
     with engine.connect() as conn:
         if has_district(conn) and not replace:  # fail before any work
             raise exists
-    bar = tqdm(total=9, desc="示例数据 demo", file=sys.stderr, disable=not progress, unit="step")
+    bar = tqdm(total=11, desc="示例数据 demo", file=sys.stderr, disable=not progress, unit="step")
     step = _stepper(bar)
     was_enabled = gc.isenabled()
     gc.disable()  # millions of small objects: the cyclic collector would rescan them every batch
@@ -123,6 +123,8 @@ def build(
             step("indexes")
             finish(conn)
             write_demo_accounts(conn)
+        step("scores")
+        supervision.publish_last_year(url, as_of)
         step("done")
     finally:
         bar.close()
@@ -133,6 +135,8 @@ def build(
         "households": len(data["hh"].grid), "members": len(data["members"].household),
         "cadres": len(data["cadres"].name), "diary_entries": len(data["diary"].grid),
         "cases": len(data["cases"].entry), "case_events": len(data["cases"].events),
+        "reviews": len(data["history"].reviews), "meetings": len(data["history"].meetings),
+        "verifications": len(data["history"].verifications),
     }
     summary["seconds"] = round(time.perf_counter() - started, 2)
     return summary
@@ -161,12 +165,15 @@ def _generate(sc: Scale, scale: str, seed: int, as_of: dt.date,
     step("cases")
     cases = make_cases(diary, grids, cadres, as_of, town_names, rng)
     services = records.household_services(hh, cadres, as_of, rng)
+    area_heads = people.names(rng, len(grids.area_names)).tolist()
+    step("supervision")
+    history = supervision.make_history(diary, grids, cases, as_of, area_heads, town_names, seed)
     info = {"demo": "1", "seed": str(seed), "scale": scale, "as_of": as_of.isoformat(),
             "built_at": f"{seed}-{scale}-{as_of.isoformat()}",
             "generator_version": GENERATOR_VERSION}
     return {"towns": towns, "grids": grids, "hh": hh, "members": members, "cadres": cadres,
             "groups": grp, "diary": diary, "cases": cases, "services": services, "info": info,
-            "area_heads": people.names(rng, len(grids.area_names)).tolist()}
+            "area_heads": area_heads, "history": history}
 
 
 def _stepper(bar: tqdm) -> Callable[[str], None]:

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from minqing import models as m
-from minqing.cases import SATISFACTION
+from minqing.cases import SATISFACTION, case_code, letter_number
 from minqing.deadlines import deadline_for
 from minqing.demo import texts
 from minqing.demo.geography import GridPlan
@@ -81,9 +81,17 @@ class _Plan:
     explain: np.ndarray  # liaison cases that cannot be done yet: explained to the resident
 
 
+def struggling_towns(n_towns: int) -> frozenset[int]:
+    """The towns (0-based) whose casework lags, so that maps and rankings show a contrast."""
+    return frozenset({1, 5, 8} if n_towns > 8 else {1})
+
+
 def _plan(track: np.ndarray, opened: np.ndarray, consulted: np.ndarray, as_of: dt.date,
-          rng: np.random.Generator) -> _Plan:
+          rng: np.random.Generator, lagging: np.ndarray | None = None) -> _Plan:
+    """Each case's steps. Proportions (measured on the full demo): roughly 10-20% of the open
+    cases overdue and 90-97% closed on time overall, a few lagging towns clearly worse."""
     n = len(track)
+    lagging = np.zeros(n, dtype=bool) if lagging is None else lagging
     promised = opened + rng.integers(15, 31, n)
     deadline = np.array([
         (_deadline(str(t), o, p if t == "promised" else None) - o).days
@@ -97,10 +105,11 @@ def _plan(track: np.ndarray, opened: np.ndarray, consulted: np.ndarray, as_of: d
     base = np.where(consulted, assign, start)
     age = (np.datetime64(as_of, "D") - opened).astype(int)
     # hard cases: some get stuck for a while, and the old ones have mostly been sorted out since
-    stuck = rng.random(n) < 0.006 + 0.10 * np.exp(-age / 90.0)
-    late = (rng.random(n) < 0.08) & ~stuck
+    slow = np.where(lagging, 3.0, 1.0)
+    stuck = rng.random(n) < slow * (0.0003 + 0.012 * np.exp(-age / 60.0))
+    late = (rng.random(n) < np.where(lagging, 0.13, 0.035)) & ~stuck
     on_time = base + np.ceil((new_deadline - base) * rng.uniform(0.2, 1.0, n)).astype(int)
-    close = np.where(late, new_deadline + rng.integers(1, 26, n), np.maximum(on_time, base + 1))
+    close = np.where(late, new_deadline + rng.integers(1, 16, n), np.maximum(on_time, base + 1))
     close = np.where(stuck, NEVER, close)
     result = np.maximum(base, close - rng.integers(0, 3, n))
     feedback = result + ((close - result) * rng.random(n)).astype(int)
@@ -108,7 +117,7 @@ def _plan(track: np.ndarray, opened: np.ndarray, consulted: np.ndarray, as_of: d
     satisfaction = np.where(rng.random(n) < np.where(late, 0.7, 0.89), 0, _BASIC)
     # a resident who is not satisfied blocks closure: only recent feedback is still waiting
     days_left = age - feedback
-    unhappy = (rng.random(n) < 0.3) & (days_left >= 0) & (days_left < 14) & ~stuck
+    unhappy = (rng.random(n) < 0.06) & (days_left >= 0) & (days_left < 10) & ~stuck
     satisfaction[unhappy] = 2
     close[unhappy] = NEVER
     explain = (track == "liaison") & (rng.random(n) < 0.25)
@@ -133,7 +142,9 @@ def make_cases(d: Diary, grids: GridPlan, cadres: Cadres, as_of: dt.date,
     green = ((level == 3) & (rng.random(n) < 0.4)) | (rng.random(n) < 0.003)
     consulted = (risk & (level >= 2) & np.isin(track, ("promised", "supervised"))) | green
     c = Cases(entry=entry, track=track, opened=opened, green=green)
-    plan = _plan(track, opened, consulted, as_of, rng)
+    town = grids.town[d.grid[entry]]
+    lagging = np.isin(town, sorted(struggling_towns(int(grids.town.max()) + 1)))
+    plan = _plan(track, opened, consulted, as_of, rng, lagging)
     _fixed_fields(c, d, grids, cadres, town_names, rng)
     _live(c, d, cadres, plan, consulted, as_of, town_names, grids, rng)
     return c
@@ -152,7 +163,7 @@ def _fixed_fields(c: Cases, d: Diary, grids: GridPlan, cadres: Cadres, town_name
     for i, (opened, track) in enumerate(zip(c.opened.astype(dt.date).tolist(), c.track.tolist(),
                                             strict=True)):
         seq[opened.year] = seq.get(opened.year, 0) + 1
-        c.code.append(f"MQ{opened:%y%m%d}-{seq[opened.year]:06X}")
+        c.code.append(case_code(opened, seq[opened.year]))
         e = int(c.entry[i])
         c.title.append(f"{d.place[e]}{d.title[e]}")
         pool = cadres.paired["town"][int(town[i])]
@@ -163,7 +174,7 @@ def _fixed_fields(c: Cases, d: Diary, grids: GridPlan, cadres: Cadres, town_name
         if track == "liaison":
             letters[opened.year] = letters.get(opened.year, 0) + 1
             c.department.append(texts.DEPARTMENTS[dept[i]])
-            c.letter_no.append(f"联系函〔{opened.year}〕{letters[opened.year]}号")
+            c.letter_no.append(letter_number(opened.year, letters[opened.year]))
         else:
             c.department.append(None)
             c.letter_no.append(None)

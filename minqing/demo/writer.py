@@ -14,22 +14,22 @@ on PostgreSQL the id sequences are moved past them so that the app's own inserts
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import shapely
 from sqlalchemy import Connection, func, select, text
 
 from minqing import models as m
+from minqing.bulk import encode_geometries as _encode
+from minqing.bulk import insert_rows as _insert
 from minqing.demo.cases import Cases
 from minqing.demo.geography import GridPlan, TownPlan
 from minqing.demo.groups import Cadres, Groups
 from minqing.demo.people import Households, Members
 from minqing.demo.records import Diary
-from minqing.geometry import SRID
+from minqing.demo.supervision import History
 from minqing.layers import snapshot_current
-
-BATCH = 50_000
 
 
 def has_district(conn: Connection) -> bool:
@@ -50,13 +50,6 @@ def clear(conn: Connection) -> None:
         return
     for name in tables:
         conn.exec_driver_sql(f"DELETE FROM {name}")
-
-
-def _encode(conn: Connection, geoms: np.ndarray) -> list:
-    """Vectorised WKB for SQLite, hex EWKB with the SRID for PostGIS."""
-    if conn.dialect.name == "postgresql":
-        return shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True).tolist()
-    return shapely.to_wkb(geoms).tolist()
 
 
 def _days(values: np.ndarray) -> list[str | None]:
@@ -84,48 +77,10 @@ def _ids(values: Iterable, none_below: int | None = None) -> list[int | None]:
     return [None if v is None or v < 0 else int(v) + 1 for v in values]
 
 
-_SECONDARY_INDEXES = {
-    # (name, CREATE statement) of the plain indexes of a table; those behind primary keys and
-    # unique constraints stay, since dropping them would drop the constraint
-    "sqlite": "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
-              "AND sql IS NOT NULL ORDER BY name",
-    "postgresql": "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-                  "WHERE i.schemaname = current_schema() AND i.tablename = :t AND NOT EXISTS "
-                  "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) "
-                  "ORDER BY i.indexname",
-}
-
-
-def _insert(conn: Connection, model, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Write ``rows`` (tuples in ``columns`` order) with the driver's fastest bulk path.
-
-    Big tables are written without their secondary indexes, which are rebuilt afterwards: one
-    sorted build per index is several times faster than 100,000 B-tree insertions.
-    """
-    name = model.__table__.name
-    indexes = []
-    if len(rows) >= 10_000:
-        indexes = conn.execute(text(_SECONDARY_INDEXES[conn.dialect.name]), {"t": name}).all()
-    for index_name, _ in indexes:
-        conn.exec_driver_sql(f'DROP INDEX "{index_name}"')
-    cols = ", ".join(columns)
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.dbapi_connection.cursor()
-        with cursor.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        sql = f"INSERT INTO {name} ({cols}) VALUES ({', '.join('?' * len(columns))})"
-        for start in range(0, len(rows), BATCH):
-            conn.exec_driver_sql(sql, rows[start : start + BATCH])
-    for _, create in indexes:
-        conn.exec_driver_sql(create)
-
-
 def write(conn: Connection, *, towns: list[TownPlan], grids: GridPlan, hh: Households,
           members: Members, cadres: Cadres, groups: Groups, diary: Diary, cases: Cases,
           services: dict, info: dict[str, str],
-          area_heads: list[str]) -> None:
+          area_heads: list[str], history: History | None = None) -> None:
     """Insert every table, parents first."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB: index pages stay in memory
@@ -133,14 +88,17 @@ def write(conn: Connection, *, towns: list[TownPlan], grids: GridPlan, hh: House
     _write_households(conn, grids, hh, members)
     _write_groups(conn, cadres, groups)
     _write_diary(conn, grids, diary)
-    _write_cases(conn, grids, diary, cases)
+    _write_cases(conn, grids, diary, cases, history)
     _write_events(conn, cases.events)
+    if history is not None:
+        _write_history(conn, history)
     _insert(conn, m.HouseholdService, ("id", "household_id", "cadre_id", "done_on", "description"),
             list(zip(_ids(range(len(services["household"]))), _ids(services["household"]),
                      _ids(services["cadre"]), _days(services["done_on"]), services["description"],
                      strict=True)))
     _insert(conn, m.DatasetInfo, ("key", "value"), list(info.items()))
-    snapshot_current(conn, actor="demo", source="initial")  # grid layer version 1
+    as_of = dt.datetime.fromisoformat(info["as_of"])
+    snapshot_current(conn, actor="demo", source="initial", at=as_of)  # grid layer version 1
 
 
 def _write_places(conn: Connection, towns: list[TownPlan], grids: GridPlan,
@@ -210,20 +168,23 @@ def _write_diary(conn: Connection, grids: GridPlan, d: Diary) -> None:
                      strict=True)))
 
 
-def _write_cases(conn: Connection, grids: GridPlan, d: Diary, c: Cases) -> None:
+def _write_cases(conn: Connection, grids: GridPlan, d: Diary, c: Cases,
+                 history: History | None) -> None:
     grid = d.grid[c.entry]
     n = len(c.entry)
+    rectify = history.rectify_by if history is not None else {}
     _insert(conn, m.Case,
             ("id", "code", "grid_id", "town_id", "diary_entry_id", "household_id", "title",
              "track", "status", "opened_on", "deadline", "responsible", "department",
              "letter_no", "letter_reply", "explanation", "leader", "green_channel", "is_risk",
-             "satisfaction", "feedback", "result", "closed_on", "version"),
+             "satisfaction", "feedback", "result", "closed_on", "rectify_by", "version"),
             list(zip(_ids(range(n)), c.code, _ids(grid), _ids(grids.town[grid]), _ids(c.entry),
                      _ids(d.household[c.entry], none_below=0), c.title, c.track.tolist(),
                      c.status, _days(c.opened), _iso(c.deadline), c.responsible, c.department,
                      c.letter_no, c.letter_reply, c.explanation, c.leader, c.green.tolist(),
                      (d.kind[c.entry] == "risk").tolist(), c.satisfaction, c.feedback, c.result,
-                     _iso(c.closed), [1] * n, strict=True)))
+                     _iso(c.closed), _iso([rectify.get(i) for i in range(n)]), [1] * n,
+                     strict=True)))
 
 
 def _write_events(conn: Connection, events: list[tuple]) -> None:
@@ -234,6 +195,28 @@ def _write_events(conn: Connection, events: list[tuple]) -> None:
              "data"),
             list(zip(_ids(range(len(events))), _ids(case), stamps, actor, action, src, dst,
                      comment, data, strict=True)))
+
+
+def _stamp(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.000000")
+
+
+def _write_history(conn: Connection, h: History) -> None:
+    """The supervision history (:mod:`minqing.demo.supervision`): reviews, meetings and their
+    items, verifications."""
+    _insert(conn, m.DiaryReview, ("id", "entry_id", "town_id", "grid_id", "reviewer", "outcome",
+                                  "comment", "reviewed_on", "reviewed_at"),
+            [(k + 1, *r[:6], r[6].isoformat(), _stamp(r[7])) for k, r in enumerate(h.reviews)])
+    _insert(conn, m.Meeting, ("id", "kind", "town_id", "area_id", "held_on", "chair",
+                              "attendees", "created_by", "created_at"),
+            [(*r[:4], r[4].isoformat(), *r[5:8], _stamp(r[8])) for r in h.meetings])
+    _insert(conn, m.MeetingItem, ("id", "meeting_id", "case_id", "reasons", "decision",
+                                  "event_id", "last_event_id", "rectify_by", "decided_by"),
+            [(k + 1, *r[:5], r[4], r[5].isoformat() if r[5] else None, r[6])
+             for k, r in enumerate(h.items)])
+    _insert(conn, m.Verification, ("id", "case_id", "town_id", "grid_id", "quarter", "verified",
+                                   "verifier", "note", "at"),
+            [(k + 1, *r[:7], _stamp(r[7])) for k, r in enumerate(h.verifications)])
 
 
 def finish(conn: Connection) -> None:

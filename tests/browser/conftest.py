@@ -43,9 +43,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(db_url: str, *, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` on a free port and wait until it answers."""
-    port = _free_port()
+def start_app(db_url: str, *, extra_env: dict[str, str] | None = None,
+              port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run app.py`` on ``port`` (default: a free one) and wait until it answers."""
+    port = port or _free_port()
     env = {**os.environ, "MINQING_DATABASE_URL": db_url, **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

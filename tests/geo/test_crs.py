@@ -35,3 +35,45 @@ def test_geometries_shift_in_one_call_and_keep_their_shape():
 def test_gauss_kruger_zone_for_120_east():
     assert gk_crs(120.2) == "EPSG:4549"
     assert gk_crs(117.0) == "EPSG:4548"
+
+
+def test_gcj02_and_bd09_inverses_are_exact_and_agree_with_fast_geocn():
+    from fast_geocn import bd09_to_wgs84 as scalar_bd09
+
+    from geo.crs import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_bd09
+
+    rng = np.random.default_rng(1)
+    lon, lat = rng.uniform(98, 125, 300), rng.uniform(20, 45, 300)
+    back = gcj02_to_wgs84(*wgs84_to_gcj02(lon, lat))
+    # metres: 1 degree is at most ~111 km
+    assert np.abs(back[0] - lon).max() * 111_320 < 0.01
+    assert np.abs(back[1] - lat).max() * 111_320 < 0.01
+    b_lon, b_lat = wgs84_to_bd09(lon, lat)
+    back = bd09_to_wgs84(b_lon, b_lat)
+    assert np.abs(back[0] - lon).max() * 111_320 < 0.01
+    assert np.abs(back[1] - lat).max() * 111_320 < 0.01
+    want = np.array([scalar_bd09(x, y) for x, y in zip(b_lon[:20], b_lat[:20], strict=True)])
+    assert np.allclose(back[0][:20], want[:, 0], atol=5e-6)  # within ~0.5 m of fast-geocn
+
+
+def test_one_step_inverse_would_miss_by_metres():
+    """Why the inverse iterates: subtracting the shift once is off by ~2 m in Shanghai."""
+    from geo.crs import gcj02_to_wgs84
+
+    lon, lat = np.array([121.47]), np.array([31.23])
+    g_lon, g_lat = wgs84_to_gcj02(lon, lat)
+    s_lon, s_lat = wgs84_to_gcj02(g_lon, g_lat)
+    one_step = 2 * g_lon - s_lon, 2 * g_lat - s_lat
+    metres = 111_320 * np.cos(np.radians(31.23)), 110_900
+    error_m = np.hypot((one_step[0] - lon) * metres[0], (one_step[1] - lat) * metres[1])[0]
+    assert error_m > 1.5
+    back = gcj02_to_wgs84(g_lon, g_lat)
+    assert np.hypot((back[0] - lon) * metres[0], (back[1] - lat) * metres[1])[0] < 0.001
+
+
+def test_gauss_kruger_zone_crs_with_and_without_prefix():
+    from geo.crs import gk_zone_crs
+
+    assert gk_zone_crs(40, prefixed=True) == "EPSG:4528"
+    assert gk_zone_crs(40, prefixed=False) == "EPSG:4549"
+    assert gk_zone_crs(25, prefixed=True) == "EPSG:4513"

@@ -119,3 +119,31 @@ def test_sql_and_python_overdue_agree(db_url):
         flagged = set(s.scalars(select(Case.title).where(overdue_clause(today))))
     assert flagged == {t for t, status, deadline in rows if is_overdue(status, deadline, today)}
     assert flagged == {"t-5"}
+
+
+def test_sql_and_python_open_and_days_overdue_agree(db_url):
+    """open_clause / is_open and days_overdue_clause / days_overdue flag the same cases alike."""
+    from sqlalchemy import select
+
+    from minqing.deadlines import days_overdue, days_overdue_clause, is_open, open_clause
+    from minqing.models import Case
+    from minqing.store import get_engine, session_scope
+    from tests.world import build_world
+
+    world = build_world(db_url)
+    today = D(2026, 11, 24)
+    with session_scope(get_engine(db_url)) as s:
+        for n, (status, deadline) in enumerate([
+                ("handling", D(2026, 11, 14)), ("registered", D(2026, 11, 23)),
+                ("feedback", today), ("closed", D(2026, 11, 1)), ("result", D(2026, 12, 31))]):
+            s.add(Case(code=f"C{n}", grid_id=world.grid_id, town_id=world.town_id, title=status,
+                       track="immediate", status=status, opened_on=D(2026, 11, 1),
+                       deadline=deadline, responsible="李"))
+    with session_scope(get_engine(db_url)) as s:
+        rows = s.execute(select(Case.status, Case.deadline, open_clause(),
+                                days_overdue_clause(today))).all()
+    assert {r.status: int(r[3]) for r in rows} == {
+        "handling": 10, "registered": 1, "feedback": 0, "closed": 0, "result": 0}
+    for status, deadline, opened, late in rows:
+        assert bool(opened) == is_open(status)
+        assert late == days_overdue(status, deadline, today)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 from collections import Counter
 
@@ -211,7 +212,9 @@ def test_cases_mostly_closed_on_time_some_open_and_overdue(demo_db_url):
     assert all(r[5] in ("satisfied", "basically_satisfied") for r in closed)
     assert all(r[4] is None for r in rows if r[1] != "closed")
     assert all(r[5] is None for r in rows if r[1] not in ("closed", "feedback"))
-    assert sum(is_overdue(r[1], r[3], AS_OF) for r in rows) >= 3
+    overdue = sum(is_overdue(r[1], r[3], AS_OF) for r in rows)
+    # some open cases overdue, but not most (the full district: 10-20%, see demo/cases.py)
+    assert 1 <= overdue <= 0.4 * (n - len(closed)), (overdue, n - len(closed))
     assert all(r[6].startswith("联系函〔") for r in rows if r[0] == "liaison")
     assert any(r[7] for r in rows)
     assert all(r[2] <= r[3] for r in rows)
@@ -334,3 +337,41 @@ def test_rebuild_needs_replace_and_leaves_ids_free_for_the_app(db_url, monkeypat
         session.add(event)
         session.flush()
         assert event.id == first["case_events"] + 1
+
+
+def test_supervision_history_is_consistent(demo_db_url):
+    """The year of reviews, meetings and verifications links to real records: meeting items'
+    events belong to their case, rectify events sit in date order, verifications are of items
+    unfinished at their quarter end."""
+    engine = get_engine(demo_db_url)
+    with engine.connect() as conn:
+        kinds = dict(conn.execute(select(m.Meeting.kind, func.count()).group_by(m.Meeting.kind)).all())
+        assert kinds.get("consultation", 0) > 0
+        assert kinds.get("follow_up", 0) > 0
+        mismatched = conn.scalar(
+            select(func.count()).select_from(m.MeetingItem)
+            .join(m.CaseEvent, m.CaseEvent.id == m.MeetingItem.event_id)
+            .where(m.CaseEvent.case_id != m.MeetingItem.case_id))
+        assert mismatched == 0
+        actions = set(conn.scalars(
+            select(m.CaseEvent.action).join(m.MeetingItem, m.MeetingItem.event_id == m.CaseEvent.id)))
+        assert actions == {"assign", "rectify"}
+        events = conn.execute(select(m.CaseEvent.case_id, m.CaseEvent.at)
+                              .order_by(m.CaseEvent.case_id, m.CaseEvent.id)).all()
+        assert all(a.at <= b.at for a, b in itertools.pairwise(events)
+                   if a.case_id == b.case_id)
+        reviewed = conn.scalar(select(func.count(func.distinct(m.DiaryReview.entry_id))))
+        assert reviewed > 0
+        checks = conn.execute(select(m.Verification.quarter, m.Case.opened_on, m.Case.closed_on)
+                              .join(m.Case, m.Case.id == m.Verification.case_id)).all()
+    assert checks
+    from minqing.scope import Scope
+    from minqing.supervision import scoring
+    from minqing.supervision.verification import quarter_end
+
+    ranking, weights = scoring.published(engine, scope=Scope.district(), year=AS_OF.year - 1)
+    assert ranking["rank"].tolist() == list(range(1, len(ranking) + 1))
+    assert int(ranking["star"].sum()) == weights.stars == 10
+
+    assert all(opened <= quarter_end(q) and (closed is None or closed > quarter_end(q))
+               for q, opened, closed in checks)

@@ -90,3 +90,17 @@ def test_missing_database_shows_how_to_build_it(monkeypatch, tmp_path):
     assert not at.exception
     assert "make run" in at.warning[0].value
 
+
+
+def test_a_deadline_in_an_uncovered_year_shows_the_calendar_banner(kpi_world):
+    from minqing.models import Case
+    from minqing.store import get_engine, session_scope
+
+    at = kpi_app()
+    at.run()
+    assert not [w for w in at.warning if "工作日历" in w.value]
+    with session_scope(get_engine(kpi_world.url)) as s:  # a case now due in January 2027
+        s.get(Case, kpi_world.ids["c4"]).deadline = dt.date(2027, 1, 8)
+    at.run()
+    (banner,) = [w.value for w in at.warning if "工作日历" in w.value]
+    assert "2027" in banner

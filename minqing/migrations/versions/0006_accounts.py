@@ -1,7 +1,7 @@
 """accounts, sign-in tokens, the append-only audit trail; who wrote diary entries and case events
 
 Revision ID: 0006_accounts
-Revises: 0005_grid_layers
+Revises: 0003_calendar
 Create Date: 2026-11-27
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_accounts"
-down_revision = "0005_grid_layers"
+down_revision = "0003_calendar"
 branch_labels = None
 depends_on = None
 
