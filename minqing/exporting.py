@@ -3,7 +3,8 @@ backlog and the town rankings as Excel.
 
 Every export reads through the caller's ``scope`` (only what the caller may see) and, for
 household lists, ``mask`` hides personal data (names, phones, ID numbers, addresses) the way the
-screens do. Excel goes through :mod:`minqing.xlsx` (filters stated above the table, no live
+screens do; a viewer whose role does not see personal data always gets it masked, and every
+export by a signed-in viewer is written to the audit trail (who, what, which scope, masked or not). Excel goes through :mod:`minqing.xlsx` (filters stated above the table, no live
 formula whatever the residents typed).
 """
 
@@ -17,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from minqing import kpi
+from minqing import audit, kpi
 from minqing.casebook import open_cases
 from minqing.clock import today as clock_today
 from minqing.i18n import t
@@ -50,6 +51,13 @@ def mask_digits(value: str | None, keep_start: int = 3, keep_end: int = 4) -> st
     return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
 
 
+def _audited(engine: Engine, scope: Scope, what: str, *, masked: bool, rows: int) -> None:
+    if scope.viewer is not None:
+        audit.record_for(engine, audit.AuditAction.EXPORT, scope, target=what,
+                         detail={"scope": scope.level, "scope_id": scope.id, "masked": masked,
+                                 "rows": rows})
+
+
 def grid_layer(engine: Engine, *, scope: Scope, today: dt.date | None = None) -> gpd.GeoDataFrame:
     """Grids in scope with town, area, kind and the map's counters, in EPSG:4326."""
     stmt = (select(Grid.id, Grid.code, Grid.name, Grid.kind, Town.name.label("town"),
@@ -68,6 +76,7 @@ def grid_layer(engine: Engine, *, scope: Scope, today: dt.date | None = None) ->
 def grids_gpkg(engine: Engine, *, scope: Scope, today: dt.date | None = None) -> bytes:
     """The grid layer as a GeoPackage file (layer ``grids``)."""
     layer = grid_layer(engine, scope=scope, today=today)
+    _audited(engine, scope, "grids.gpkg", masked=False, rows=len(layer))
     with tempfile.TemporaryDirectory(prefix="minqing-export-") as tmp:
         path = Path(tmp) / "grids.gpkg"
         layer.to_file(path, layer="grids", driver="GPKG")
@@ -76,12 +85,15 @@ def grids_gpkg(engine: Engine, *, scope: Scope, today: dt.date | None = None) ->
 
 def grids_geojson(engine: Engine, *, scope: Scope, today: dt.date | None = None) -> bytes:
     """The grid layer as RFC 7946 GeoJSON (UTF-8, WGS84)."""
-    return grid_layer(engine, scope=scope, today=today).to_json(
-        ensure_ascii=False, drop_id=True).encode("utf-8")
+    layer = grid_layer(engine, scope=scope, today=today)
+    _audited(engine, scope, "grids.geojson", masked=False, rows=len(layer))
+    return layer.to_json(ensure_ascii=False, drop_id=True).encode("utf-8")
 
 
 def household_table(engine: Engine, *, scope: Scope, mask: bool) -> pd.DataFrame:
     """Households in scope in the import column order (so an export can be re-imported)."""
+    scope.require_person_level()
+    mask = mask or not scope.reveals_personal_data
     stmt = (select(Household.code, Household.head_name, Household.phone, Household.id_number,
                    Household.address, Household.size, Household.tags, Household.lon,
                    Household.lat, Grid.code.label("grid_code"))
@@ -113,7 +125,9 @@ def _filters(engine: Engine, scope: Scope, lang: str, mask: bool) -> list[tuple[
 
 
 def households_xlsx(engine: Engine, *, scope: Scope, mask: bool, lang: str = "zh") -> bytes:
+    mask = mask or not scope.reveals_personal_data
     frame = household_table(engine, scope=scope, mask=mask)
+    _audited(engine, scope, "households.xlsx", masked=mask, rows=len(frame))
     headers = {col: t(f"export.col.{col}", lang) for col in frame.columns}
     return workbook_bytes([Sheet(t("export.sheet.households", lang), frame, headers,
                                  _filters(engine, scope, lang, mask))])
@@ -122,7 +136,9 @@ def households_xlsx(engine: Engine, *, scope: Scope, mask: bool, lang: str = "zh
 def backlog_xlsx(engine: Engine, *, scope: Scope, mask: bool, lang: str = "zh",
                  today: dt.date | None = None) -> bytes:
     """The open-case backlog (overdue first) with its deadline flags."""
+    mask = mask or not scope.reveals_personal_data
     frame = open_cases(engine, scope=scope, today=today)
+    _audited(engine, scope, "backlog.xlsx", masked=mask, rows=len(frame))
     frame = frame[["code", "title", "track", "status", "opened_on", "deadline", "days_left",
                    "overdue", "responsible", "leader", "green_channel", "grid", "household"]].copy()
     frame["track"] = frame["track"].map(lambda v: t(f"track.{v}", lang))
@@ -149,6 +165,7 @@ def rankings_xlsx(engine: Engine, *, scope: Scope, lang: str = "zh",
     frame = frame.sort_values(["on_time_rate", "closure_rate", "name"],
                               ascending=[False, False, True], na_position="last")
     frame.insert(0, "rank", range(1, len(frame) + 1))
+    _audited(engine, scope, "rankings.xlsx", masked=False, rows=len(frame))
     for col in ("on_time_rate", "closure_rate"):
         frame[col] = (pd.to_numeric(frame[col], errors="coerce") * 100).round(1)
     headers = {"rank": t("export.col.rank", lang), "name": t("export.col.name", lang)}

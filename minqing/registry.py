@@ -28,6 +28,12 @@ def data_version_of(conn: Connection) -> str:
     return ":".join(found.get(key, "") for key in keys)
 
 
+def dataset_info(engine: Engine) -> dict[str, str]:
+    """Every fact about the loaded dataset (``demo``, ``seed``, ``scale``...)."""
+    with engine.connect() as conn:
+        return dict(conn.execute(select(DatasetInfo.key, DatasetInfo.value)).all())
+
+
 def has_schema(engine: Engine) -> bool:
     """True when the store has been created (``minqing db upgrade``): towns and accounts exist."""
     return {"towns", "accounts"} <= set(inspect(engine).get_table_names())

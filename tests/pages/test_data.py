@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from minqing.household_import import preview_households
 from minqing.models import Household
 from minqing.store import get_engine
+from tests.auth import sign_in
 from tests.conftest import APP
 from ui.importflow import PLAN
 
@@ -20,7 +21,7 @@ from ui.importflow import PLAN
 def app(sqlite_demo_url, monkeypatch) -> AppTest:
     monkeypatch.setenv("MINQING_DATABASE_URL", sqlite_demo_url)
     get_engine.cache_clear()
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = sign_in(AppTest.from_file(APP, default_timeout=120), "data_officer")
     at.switch_page("app_pages/data.py")
     return at
 

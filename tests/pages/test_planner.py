@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from minqing import i18n, layers
 from minqing.models import Household
 from minqing.store import get_engine
+from tests.auth import sign_in
 from tests.conftest import APP
 
 PAGE = "app_pages/planner.py"
@@ -29,7 +30,7 @@ def url(sqlite_demo_url, monkeypatch) -> str:
 
 
 def _open() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = sign_in(AppTest.from_file(APP, default_timeout=120), "planner")
     at.run()
     at.switch_page(PAGE)
     at.run()
@@ -118,7 +119,7 @@ def test_bounds_are_saved_from_the_page(url):
 
 
 def test_english(url):
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = sign_in(AppTest.from_file(APP, default_timeout=120), "planner")
     at.query_params["lang"] = "en"
     at.run()
     at.switch_page(PAGE)

@@ -14,6 +14,7 @@ from minqing.models import Case, CaseEvent, DiaryReview, Meeting, MeetingItem, V
 from minqing.scope import Scope
 from minqing.store import get_engine, session_scope
 from minqing.supervision import meetings, reviews
+from tests.auth import sign_in, viewer_for
 from tests.conftest import APP, AS_OF
 
 ALL = Scope.district()
@@ -29,7 +30,7 @@ def url(sqlite_demo_url, monkeypatch) -> str:
 
 
 def _open(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
+    at = sign_in(AppTest.from_file(APP, default_timeout=90), "district_supervisor")
     at.run()
     at.switch_page(page)
     for name, value in params.items():
@@ -87,7 +88,8 @@ def test_consultation_agenda_start_decide_and_minutes(url):
         item = s.scalars(select(MeetingItem).where(MeetingItem.meeting_id == meeting_id,
                                                    MeetingItem.event_id.is_not(None))).one()
         event = s.get(CaseEvent, item.event_id)
-        assert (event.action, event.actor) == ("decide", "党政办 记录员")
+        # the case's history records the signed-in account, whatever name was typed
+        assert (event.action, event.actor) == ("decide", viewer_for("district_supervisor").label)
         assert s.get(Case, item.case_id).leader == "钱副镇长"
     minutes = "\n".join(d.value.to_string() for d in at.dataframe)
     assert "钱副镇长" in minutes
