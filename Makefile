@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/kpi.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/display_soak.py
+	$(BIN)/python bench/access.py
 
 demo: $(STAMP)
 	$(BIN)/minqing demo --replace

@@ -99,7 +99,7 @@ def check_section() -> None:
 
 
 def propose_section() -> None:
-    table = balance(Scope.district())
+    table = balance(ui.viewer().scope())  # the whole jurisdiction, whatever the picker says
     towns = planner.town_balance(table)
     names = dict(zip(towns["town_id"], towns["town"], strict=True))
     scope_town = ui.current_town()
@@ -350,7 +350,7 @@ def versions_section() -> None:
     names = town_names()
     town = st.selectbox(ui.t("plan.check.town"), list(names), format_func=names.get,
                         key="plan_ver_town", index=0)
-    grids = layers.layer_grids(engine, layer_id=chosen.id, scope=Scope.town(town))
+    grids = layers.layer_grids(engine, layer_id=chosen.id, scope=ui.viewer().scope().narrowed_to_town(town))
     if not grids.empty:
         b = bounds()
         grids = grids.rename(columns={"grid_id": "label"})
