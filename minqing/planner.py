@@ -37,6 +37,7 @@ __all__ = [
     "compare_grids",
     "export_xlsx",
     "grid_balance",
+    "household_at",
     "household_ids",
     "move_households",
     "moves",
@@ -370,6 +371,19 @@ def nearest_households(p: Proposal, source: int, target: int) -> pd.DataFrame:
     _, dist = tree.query_nearest(shapely.points(mx, my), return_distance=True, all_matches=False)
     out = mine[["household_id", "code", "lon", "lat"]].assign(metres=np.round(dist, 1))
     return out.sort_values(["metres", "household_id"]).reset_index(drop=True)
+
+
+def household_at(p: Proposal, label: int, *, lon: float, lat: float,
+                 metres: float = 40.0) -> int | None:
+    """The household of grid ``label`` nearest to a point (a click), if within ``metres``."""
+    mine = p.households[p.households["after"] == label]
+    if mine.empty:
+        return None
+    origin = (lon, lat)
+    x, y = _xy(mine["lon"].to_numpy(), mine["lat"].to_numpy(), origin)
+    dist = np.hypot(x, y)
+    best = int(np.argmin(dist))
+    return int(mine["household_id"].iloc[best]) if dist[best] <= metres else None
 
 
 def preview_move(p: Proposal, household_ids: Iterable[int], to_label: int) -> pd.DataFrame:

@@ -4,12 +4,14 @@ bounds. Each reads state, calls :mod:`minqing.planner` / :mod:`minqing.layers` /
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
 from geo.basemap import resolve_basemap
+from geo.crs import wgs84_to_gcj02
 from geo.plan_map import edit_map, plan_map
 from minqing import layers, pairing_plan, planner, sizing
 from minqing.errors import DomainError
@@ -156,12 +158,14 @@ def _results(p: planner.Proposal) -> None:
              ("plan.sum.grids_after", f"{s.grids_before} → {s.grids_after}"),
              ("plan.sum.in_bounds_after", f"{s.in_bounds_before} → {s.in_bounds_after}"),
              ("plan.sum.compactness_after",
-              f"{s.compactness_before:.2f} → {s.compactness_after:.2f}")]
-    for column, (key, value) in zip(st.columns(len(cells)), cells, strict=True):
-        column.metric(ui.t(key), value)
+              f"{s.compactness_before:.3f} → {s.compactness_after:.3f}")]
+    for row in (cells[:3], cells[3:]):
+        for column, (key, value) in zip(st.columns(3), row, strict=True):
+            column.metric(ui.t(key), value)
     for town, notes in p.notes.items():
         for note in notes:
-            text = f"{names.get(town, town)}: {planner.note_text(note, ui.lang(), p)}"
+            text = ui.t("plan.note_in_town", town=names.get(town, town),
+                        text=planner.note_text(note, ui.lang(), p))
             (st.warning if town in p.unbalanced else st.info)(md(text))
     if s.non_contiguous:
         st.error(ui.t("plan.warn.contiguity", n=s.non_contiguous))
@@ -235,33 +239,57 @@ def edit_section(p: planner.Proposal, town: int) -> None:
                    on_change=take_block)
     if any(h not in ids for h in st.session_state.get("plan_edit_pick", [])):
         st.session_state["plan_edit_pick"] = []  # another grid was chosen
-    picked = st.multiselect(ui.t("plan.edit.households"), ids,
-                            format_func=dict(zip(ids, near["code"], strict=True)).get,
-                            key="plan_edit_pick")
-    preview = planner.preview_move(p, picked, target)
-    st.dataframe(preview.drop(columns=["label"]), hide_index=True, width="stretch",
-                 column_config={c: ui.t(f"plan.edit.col.{c}") for c in preview.columns})
-    for row in preview.itertuples():
-        if not row.contiguous:
-            st.warning(md(ui.t("plan.edit.breaks", code=row.code)))
-        elif not row.in_bounds:
-            st.warning(md(ui.t("plan.edit.out", code=row.code, n=row.after, low=row.low,
-                               high=row.high)))
     h = p.households
     frame = g[g["label"].isin([source, target])].assign(deviation=0, tooltip=lambda d: d["code"])
     src = h[h["after"] == source].assign(tooltip=lambda d: d["code"])
     dst = h[h["after"] == target].assign(tooltip=lambda d: d["code"])
-    sel = src[src["household_id"].isin(picked)]
-    st_folium(edit_map(frame, geom="geom_after", basemap=basemap(), source=src, target=dst,
-                       selected=sel), key="plan_edit_map", height=MAP_HEIGHT,
-              use_container_width=True, returned_objects=[])
-    if st.button(ui.t("plan.edit.apply"), disabled=not picked, key="plan_edit_apply"):
-        try:
-            st.session_state[PROPOSAL] = planner.move_households(p, picked, target)
-        except DomainError as exc:
-            show_error(exc)
-            return
-        st.rerun()
+    sel = src[src["household_id"].isin(st.session_state.get("plan_edit_pick", []))]
+    left, right = st.columns([3, 2])
+    with left:
+        state = st_folium(edit_map(frame, geom="geom_after", basemap=basemap(), source=src,
+                                   target=dst, selected=sel),
+                          key="plan_edit_map", height=MAP_HEIGHT, use_container_width=True,
+                          returned_objects=["last_object_clicked"])
+        st.caption(ui.t("plan.edit.map_hint"))
+    _toggle_clicked(p, source, (state or {}).get("last_object_clicked"))
+    with right:
+        picked = st.multiselect(ui.t("plan.edit.households"), ids,
+                                format_func=dict(zip(ids, near["code"], strict=True)).get,
+                                key="plan_edit_pick")
+        preview = planner.preview_move(p, picked, target)
+        st.dataframe(preview.drop(columns=["label", "name"]), hide_index=True, width="stretch",
+                     column_config={c: ui.t(f"plan.edit.col.{c}") for c in preview.columns})
+        for row in preview.itertuples():
+            if not row.contiguous:
+                st.warning(md(ui.t("plan.edit.breaks", code=row.code)))
+            elif not row.in_bounds:
+                st.warning(md(ui.t("plan.edit.out", code=row.code, n=row.after, low=row.low,
+                                   high=row.high)))
+        if st.button(ui.t("plan.edit.apply"), disabled=not picked, key="plan_edit_apply"):
+            try:
+                st.session_state[PROPOSAL] = planner.move_households(p, picked, target)
+            except DomainError as exc:
+                show_error(exc)
+                return
+            st.rerun()
+
+
+def _toggle_clicked(p: planner.Proposal, source: int, click: dict | None) -> None:
+    """A click on the map adds (or removes) the source grid's household nearest to it."""
+    if not click or click == st.session_state.get("plan_edit_click"):
+        return
+    st.session_state["plan_edit_click"] = click
+    lon, lat = float(click["lng"]), float(click["lat"])
+    if basemap().gcj02:  # the map is drawn shifted; undo the shift at this point
+        slon, slat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
+        lon, lat = 2 * lon - float(slon[0]), 2 * lat - float(slat[0])
+    hit = planner.household_at(p, source, lon=lon, lat=lat)
+    if hit is None:
+        return
+    picked = list(st.session_state.get("plan_edit_pick", []))
+    picked = [h for h in picked if h != hit] if hit in picked else [*picked, hit]
+    st.session_state["plan_edit_pick"] = picked
+    st.rerun()
 
 
 def publish_form(p: planner.Proposal) -> None:

@@ -183,6 +183,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan.locked_grids": ("锁定网格（不作调整）", "Locked grids (left as they are)"),
     "plan.locked_households": ("锁定住户编码（每行一个）", "Locked household codes (one per line)"),
     "plan.propose": ("生成平衡方案", "Propose a rebalance"),
+    "plan.note_in_town": ("{town}：{text}", "{town}: {text}"),
     "plan.none_yet": ("尚未生成方案。选择镇街后点击“生成平衡方案”。", "No proposal yet. Choose towns and press \"Propose a rebalance\"."),
     "plan.cancel": ("取消", "Cancel"),
     "plan.working": ("正在计算方案……", "Working out a plan..."),
@@ -213,6 +214,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan.edit.col.contiguous": ("连片", "One piece"),
     "plan.edit.breaks": ("注意：此调整会使网格 {code} 不再连片。", "Warning: this move leaves grid {code} in more than one piece."),
     "plan.edit.out": ("注意：调整后网格 {code} 有 {n} 户，不在 {low}–{high} 户标准内。", "Warning: after the move grid {code} has {n} households, outside {low}–{high}."),
+    "plan.edit.map_hint": (
+        "点击地图上的住户可选中或取消（灰点：原网格住户；绿点：已选；紫点：目标网格住户）。",
+        "Click a household on the map to select or unselect it (grey: the source grid; green: selected; purple: the target grid).",
+    ),
     "plan.edit.apply": ("应用调整", "Apply the move"),
     "plan.publish.title": ("发布为新版本", "Publish as a new version"),
     "plan.publish.reason": ("理由（如会议决定）", "Reason (e.g. the meeting's decision)"),

@@ -272,3 +272,16 @@ def test_pairings_move_inside_their_pool_and_as_few_as_the_bounds_need(db_url):
     plan = propose_pairings(engine, bounds=bounds)
     assert plan.moves.empty
     assert plan.notes[0].key == "pairing.note.pool"
+
+
+def test_a_click_picks_the_nearest_household_of_the_grid(proposal_and_engine):
+    p, _ = proposal_and_engine
+    h = p.households
+    label = int(h["after"].iloc[0])
+    mine = h[h["after"] == label]
+    first = mine.iloc[0]
+    assert planner.household_at(p, label, lon=first["lon"], lat=first["lat"]) == int(
+        first["household_id"])
+    # a kilometre away from every household of the grid: nothing
+    far = planner.household_at(p, label, lon=mine["lon"].max() + 0.02, lat=first["lat"])
+    assert far is None

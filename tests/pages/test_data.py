@@ -83,9 +83,10 @@ def test_cancel_changes_nothing(app, sqlite_demo_url, tmp_path):
     assert any("未作任何改动" in i.value for i in app.info)
 
 
-def test_rankings_export_is_prepared_for_download(app):
+def test_exports_offered_as_download_buttons(app):
     app.run()
-    next(r for r in app.radio if r.key == "export_kind").set_value("rankings").run()
-    next(b for b in app.button if b.key == "export_prepare").click().run()
     assert not app.exception
-    assert app.session_state["_export"][0] == "rankings"
+    # built only when clicked (deferred data): AppTest sees the buttons, not the files
+    assert [b.label for b in app.get("download_button")] == [
+        "网格与统计（GeoPackage）", "网格与统计（GeoJSON）", "住户名单（Excel）", "在办事项（Excel）",
+        "镇街排名（Excel）"]
