@@ -16,7 +16,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "case.action.decide": ("会诊决定", "Consultation decision"),
     "case.action.extend": ("会诊另定期限", "Consultation: new deadline"),
     "case.action.rectify": ("复诊限期整改", "Follow-up: rectify by a date"),
-    "case.action.extend": ("会诊另定期限", "Consultation: new deadline"),
     "case.field.rectify_by": ("整改期限", "Rectify by"),
     "case.field.criticism": ("批评意见", "Criticism"),
     "case.error.decision_empty": (
