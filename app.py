@@ -76,10 +76,14 @@ def _pages(viewer: Viewer | None) -> dict[str, list]:
         # Streamlit serves the default page at "/" only; the hidden twin answers the address
         # users copy after following an in-app link (/overview). "home" is never linked.
         st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
-                icon=":material/dashboard:", url_path="home", default=True),
+                icon=":material/dashboard:", url_path="home", default=role != Role.GRID_CADRE),
         st.Page("app_pages/overview.py", title=ui.t("nav.overview"),
                 icon=":material/dashboard:", url_path="overview", visibility="hidden"),
     ]
+    if role == Role.GRID_CADRE:  # a grid cadre lands on their own grids (app_pages/mine.py)
+        browse.insert(0, st.Page("app_pages/mine.py", title=ui.t("nav.mine"),
+                                 icon=":material/person_pin_circle:", url_path="mine",
+                                 default=True))
     pages = {ui.t("nav.section.browse"): browse}
     if role in AGGREGATES_ONLY:
         return pages
