@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from minqing.access import protect
@@ -47,6 +48,10 @@ class NewEntry:
     risk_level: int = 0
     people_received: int | None = None
     opinions_taken: int | None = None
+    key: str | None = None  # the form submission's idempotency key (see :func:`record`)
+
+
+MAX_KEY = 64  # characters of an idempotency key (the column's width)
 
 
 def _field_error(key: str, field: str, **params: object) -> InputError:
@@ -85,6 +90,8 @@ def validate_entry(entry: NewEntry, *, today: dt.date) -> NewEntry:
         raise _field_error("diary.error.too_long", "text", max_len=MAX_TEXT)
     if entry.entry_date is None:
         raise _field_error("diary.error.required", "entry_date")
+    if entry.key is not None and not 0 < len(entry.key) <= MAX_KEY:  # made by the form, not typed
+        raise ValueError(f"an idempotency key has 1 to {MAX_KEY} characters")
     if entry.entry_date > today:
         raise _field_error("diary.error.future_date", "entry_date", day=today.isoformat())
     _check_vocab(entry)
@@ -126,7 +133,7 @@ def add_entry(session: Session, *, entry: NewEntry, case: NewCase | None = None,
         household_id=entry.household_id, entry_date=entry.entry_date, kind=entry.kind,
         source=entry.source, text=entry.text, risk_level=entry.risk_level,
         people_received=entry.people_received, opinions_taken=entry.opinions_taken,
-        created_at=now(), account_id=scope.account_id,
+        created_at=now(), account_id=scope.account_id, entry_key=entry.key,
     )
     session.add(row)
     session.flush()
@@ -142,16 +149,46 @@ def add_entry(session: Session, *, entry: NewEntry, case: NewCase | None = None,
 
 def record(engine: Engine, *, entry: NewEntry, case: NewCase | None = None, actor: str,
            today: dt.date | None = None, scope: Scope = DISTRICT) -> tuple[int, int | None]:
-    """:func:`add_entry` in its own transaction; returns (entry id, case id or None)."""
+    """:func:`add_entry` in its own transaction; returns (entry id, case id or None).
+
+    Idempotent per ``entry.key``: when an entry with that key was already written (a submission
+    repeated after a reply lost on a weak network, or sent twice), nothing is written and the
+    ids of the first write come back. Two racing submissions meet at the unique index; the
+    loser reads the winner's ids.
+    """
     def work(session):
+        done = _written(session, entry.key)
+        if done is not None:
+            return done
         row, opened = add_entry(session, entry=entry, case=case, actor=actor, today=today,
                                 scope=scope)
         session.flush()
         return row.id, (opened.id if opened else None)
 
-    entry_id, case_id = write(engine, work)
+    try:
+        entry_id, case_id = write(engine, work)
+    except IntegrityError:
+        done = _written_in(engine, entry.key)
+        if done is None:
+            raise
+        entry_id, case_id = done
     log.info("diary entry %s written (grid %s, case %s)", entry_id, entry.grid_id, case_id)
     return entry_id, case_id
+
+
+def _written(session: Session, key: str | None) -> tuple[int, int | None] | None:
+    """(entry id, id of the case opened from it or None) of the entry written with ``key``."""
+    if key is None:
+        return None
+    entry_id = session.scalar(select(DiaryEntry.id).where(DiaryEntry.entry_key == key))
+    if entry_id is None:
+        return None
+    return entry_id, session.scalar(select(Case.id).where(Case.diary_entry_id == entry_id))
+
+
+def _written_in(engine: Engine, key: str | None) -> tuple[int, int | None] | None:
+    with Session(engine) as session:
+        return _written(session, key)
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -146,7 +146,8 @@ def services_this_year(engine: Engine, *, scope: Scope, household_id: int,
 
 def household_choices(engine: Engine, *, scope: Scope, grid_id: int,
                       query: str = "", limit: int = 500) -> list[tuple[int, str]]:
-    """(id, label) of a grid's households for the diary form's searchable picker.
+    """(id, label) of a grid's households for the diary form's searchable picker, special
+    (tagged) households first.
 
     The label holds code, head of household and address, so typing any of them in the select box
     finds the household; ``query`` narrows on the server for very large grids. Masked viewers
@@ -156,7 +157,7 @@ def household_choices(engine: Engine, *, scope: Scope, grid_id: int,
     stmt = (
         select(Household.id, Household.code, Household.head_name, Household.address)
         .where(scope.where(Household), Household.grid_id == grid_id)
-        .order_by(Household.code)
+        .order_by(Household.tags == "", Household.code)  # special households (tagged) first
         .limit(limit)
     )
     if query.strip():

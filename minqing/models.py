@@ -170,6 +170,7 @@ class DiaryEntry(Base):
     __table_args__ = (
         Index("ix_diary_grid_date", "grid_id", "entry_date"),
         Index("ix_diary_town_date", "town_id", "entry_date"),
+        Index("ux_diary_entries_entry_key", "entry_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -190,6 +191,9 @@ class DiaryEntry(Base):
     # added in 0005: the grid the entry was recorded in, once a published layer moved it to
     # another grid (NULL: recorded in ``grid_id``, which is always the current grid)
     recorded_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    # added in 0007: the idempotency key of the form submission that wrote the entry (a repeated
+    # submission finds it and writes nothing; NULL for imported history), unique when present
+    entry_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class Case(Base):

@@ -10,6 +10,8 @@ is refused instead of silently overwriting it.
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 import ui
@@ -25,6 +27,7 @@ from minqing.cases import (
 from minqing.clock import today
 from minqing.diary import MAX_COUNT, MAX_TEXT, RISK_LEVELS, NewEntry, record
 from minqing.errors import DomainError
+from minqing.mine import last_entry
 from minqing.vocab import RecordKind, Source, Track
 from ui.casework import flash, show_refusal
 
@@ -48,19 +51,29 @@ def _read_only() -> bool:
 # --- diary entry --------------------------------------------------------------------------------
 
 
+def _index(choices: list, wanted: object, default: int) -> int:
+    return choices.index(wanted) if wanted in choices else default
+
+
 def _entry_fields(gen: int, cadres: list[tuple[int, str]],
-                  households: list[tuple[int, str]]) -> dict:
+                  households: list[tuple[int, str]], last: dict | None = None) -> dict:
+    """The entry's fields; cadre, kind and source start from the account's last entry here."""
     names, labels = dict(cadres), dict(households)
+    last = last or {}
+    kinds, sources = [k.value for k in RecordKind], [s.value for s in Source]
     c1, c2, c3, c4 = st.columns(4)
     values = {
         "cadre_id": c1.selectbox(ui.t("diary.field.cadre_id"), list(names),
+                                 index=_index(list(names), last.get("cadre_id"), 0),
                                  format_func=names.get, key=f"d_cadre_{gen}"),
         "entry_date": c2.date_input(ui.t("diary.field.entry_date"), value=today(),
                                     key=f"d_date_{gen}"),
-        "kind": c3.selectbox(ui.t("diary.field.kind"), [k.value for k in RecordKind],
-                             index=2, format_func=_label("kind"), key=f"d_kind_{gen}"),
-        "source": c4.selectbox(ui.t("diary.field.source"), [s.value for s in Source],
-                               index=1, format_func=_label("source"), key=f"d_source_{gen}"),
+        "kind": c3.selectbox(ui.t("diary.field.kind"), kinds,
+                             index=_index(kinds, last.get("kind"), 2),
+                             format_func=_label("kind"), key=f"d_kind_{gen}"),
+        "source": c4.selectbox(ui.t("diary.field.source"), sources,
+                               index=_index(sources, last.get("source"), 1),
+                               format_func=_label("source"), key=f"d_source_{gen}"),
     }
     values["household_id"] = st.selectbox(
         ui.t("diary.field.household_id"), [None, *labels], key=f"d_household_{gen}",
@@ -135,20 +148,25 @@ def diary_form(*, grid_id: int, cadres: list[tuple[int, str]],
         st.info(ui.t("diary.no_cadre"))
         return
     gen = st.session_state.setdefault(f"_diary_gen_{grid_id}", 0)
+    # the idempotency key of this blank form: kept through refusals and repeated taps (a reply
+    # lost on a weak network), replaced only once the entry is saved
+    key = st.session_state.setdefault(f"_diary_key_{grid_id}_{gen}", uuid.uuid4().hex)
+    last = last_entry(ui.engine(), scope=ui.current_scope(), grid_id=grid_id)
     with st.form(f"diary_{grid_id}_{gen}", clear_on_submit=False, border=True):
-        entry = _entry_fields(gen, cadres, households)
+        entry = _entry_fields(gen, cadres, households, last)
         case = _case_fields(gen, dict(cadres)[entry["cadre_id"]])
         submitted = st.form_submit_button(ui.t("diary.submit"), type="primary")
     if not submitted:
         return
     try:  # recorded as the signed-in account (the scope carries it)
-        _, case_id = record(ui.engine(), entry=NewEntry(grid_id=grid_id, **entry),
+        _, case_id = record(ui.engine(), entry=NewEntry(grid_id=grid_id, key=key, **entry),
                             case=_new_case(grid_id, entry, case), actor=ui.viewer().label,
                             scope=ui.current_scope())
     except DomainError as exc:
         show_refusal(exc)
         return
     st.session_state[f"_diary_gen_{grid_id}"] = gen + 1
+    st.session_state.pop(f"_diary_key_{grid_id}_{gen}", None)
     st.session_state[DIARY_FLASH] = (ui.t("diary.saved_with_case") if case_id
                                      else ui.t("diary.saved"))
     st.session_state[_NEW_CASE] = case_id
