@@ -27,6 +27,7 @@ from ui.casework import (
 )
 from ui.kpis import metrics, period
 from ui.notices import calendar_banner
+from ui.phone import grid_layout
 from ui.safe import md
 
 
@@ -61,8 +62,9 @@ def _header(p: grids.GridProfile) -> None:
     ui.demo_badge()
     cells = [(ui.t("kpi.households"), p.households), (ui.t("grid.population"), p.population)]
     cells += [(ui.t(f"tag.{tag}"), n) for tag, n in p.special.items()]
-    for column, (label, value) in zip(st.columns(len(cells)), cells, strict=True):
-        column.metric(label, f"{value:,}")
+    with st.container(key="grid_head"):  # keyed blocks: see ui.phone
+        for column, (label, value) in zip(st.columns(len(cells)), cells, strict=True):
+            column.metric(label, f"{value:,}")
 
 
 GRID_KPIS = (("diary_entries", "risks_found", "people_received", "opinions_taken", "cases_opened"),
@@ -141,12 +143,17 @@ def page() -> None:
         _pick_grid()
         _scope_backlog()
         return
+    grid_layout(entry_first=st.query_params.get("entry") == "new")
     _header(data.profile)
     calendar_banner()
-    _counters(grid_id, today())
-    _map_and_people(data)
-    diary_saved()
-    tab_write, tab_backlog, tab_diary, tab_homes = st.tabs([
+    with st.container(key="grid_counters"):
+        _counters(grid_id, today())
+    with st.container(key="grid_map"):
+        _map_and_people(data)
+    work = st.container(key="grid_work")  # the form and the tabs: first on a phone (ui.phone)
+    with work:
+        diary_saved()
+    tab_write, tab_backlog, tab_diary, tab_homes = work.tabs([
         f":material/edit_note: {ui.t('grid.tab.write')}",
         f":material/pending_actions: {ui.t('grid.tab.backlog', n=len(data.backlog))}",
         f":material/menu_book: {ui.t('grid.tab.diary')}",
