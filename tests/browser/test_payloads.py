@@ -146,7 +146,7 @@ def test_stored_payloads_show_as_typed_on_every_page(page, poisoned):
     for address in list(pages)[2:6]:
         assert typed in texts[address], f"{address} does not show the name as typed"
     case_text = texts[f"{base}/case?case={ids['case']}"]
-    assert case_text.count(typed) >= 4  # title, responsible, leader, green banner
+    assert case_text.count(typed) >= 2  # the title and the green-channel banner at least
     assert page.blocked_requests == []
 
 

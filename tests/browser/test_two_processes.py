@@ -1,6 +1,6 @@
 """Two app processes on one PostgreSQL, as README's multi-process recipe runs them: B has the
 close form of a case open in one process while A closes the case through the other; B's save
-ends in the conflict message with B's typed comment and name still in the form.
+ends in the conflict message with B's typed comment still in the form.
 
 Needs MINQING_TEST_PG_URL (CI sets it); skipped otherwise."""
 
@@ -82,10 +82,8 @@ def test_two_processes_one_postgres_the_second_close_gets_the_conflict_message(b
             page.set_default_timeout(60_000)
         _open_close_form(b, base_b, case_id)
         b.locator("textarea").last.fill("群众满意，同意销号")
-        b.get_by_label("经办人", exact=True).fill("乙")
 
         _open_close_form(a, base_a, case_id)
-        a.get_by_label("经办人", exact=True).fill("甲")
         a.get_by_role("button", name=CLOSE, exact=True).click()
         a.get_by_text(f"已保存：{CLOSE}").wait_for()
 
@@ -93,11 +91,10 @@ def test_two_processes_one_postgres_the_second_close_gets_the_conflict_message(b
         b.get_by_text(re.compile("已被他人修改")).wait_for()
         wait_for_app(b)
         assert b.locator("textarea").last.input_value() == "群众满意，同意销号"
-        assert b.get_by_label("经办人", exact=True).input_value() == "乙"
         with session_scope(get_engine(url)) as s:
             closes = s.scalars(select(CaseEvent.actor).where(
                 CaseEvent.case_id == case_id, CaseEvent.action == "close")).all()
-        assert closes == ["甲"]
+        assert len(closes) == 1
         assert outside == []
     finally:
         for context in contexts:
