@@ -11,6 +11,7 @@ import ui
 from geo.basemap import resolve_basemap
 from geo.grid_map import grid_map
 from minqing import casebook, diary, grids
+from minqing.access import SUPERVISES
 from minqing.clock import today
 from minqing.drilldown import GridPage, grid_page
 from minqing.settings import load_settings
@@ -95,10 +96,14 @@ def _review_status(grid_id: int) -> None:
     """How many of the grid's entries await the area head's weekly review, with a link there."""
     status = grid_review_status(ui.engine(), scope=ui.current_scope(), grid_id=grid_id,
                                 today=today())
-    if status is not None:
-        st.page_link("app_pages/review.py", icon=":material/rate_review:",
-                     label=ui.t("review.unreviewed_count", n=status[0]),
+    if status is None:
+        return
+    label = ui.t("review.unreviewed_count", n=status[0])
+    if ui.viewer().role in SUPERVISES:  # the review page is only registered for supervisors
+        st.page_link("app_pages/review.py", icon=":material/rate_review:", label=label,
                      query_params={"area": str(status[1])})
+    else:
+        st.caption(label)
 
 
 def _timeline(data: GridPage) -> None:
