@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.layers import METRICS
+from geo.style import METRICS
+from minqing.scope import Scope
 from minqing.store import get_engine
 from tests.auth import sign_in
 from tests.conftest import APP
@@ -67,6 +68,38 @@ def test_deep_link_picks_the_metric(app):
     assert _metric_select(app).value == "risks_90d"
 
 
+def test_the_whole_state_comes_from_the_link_and_stays_in_it(app, sqlite_demo_url):
+    town_id = _town_ids(sqlite_demo_url)[1]
+    app.query_params.update({"town": str(town_id), "metric": "overdue_cases",
+                             "layers": "cases,households", "view": "30.75431,120.81234,16"})
+    app.session_state["town_id"] = town_id  # what app.py's picker does with ?town=
+    app.run()
+    assert not app.exception
+    assert _metric_select(app).value == "overdue_cases"
+    assert list(app.button_group[0].value) == ["households", "cases"]
+    assert app.query_params["metric"] == "overdue_cases"
+    assert app.query_params["layers"] == "households,cases"
+    assert app.query_params["view"] == "30.75431,120.81234,16"
+
+
+def test_switching_overlays_writes_them_into_the_link(app):
+    app.run()
+    assert "layers" not in app.query_params
+    app.button_group[0].set_value(["groups", "households"]).run()
+    assert not app.exception
+    assert app.query_params["layers"] == "households,groups"
+    app.button_group[0].set_value([]).run()
+    assert "layers" not in app.query_params
+
+
+def test_a_bad_link_falls_back_to_the_defaults(app):
+    app.query_params.update({"metric": "<b>x</b>", "layers": "nope", "view": "1e999,2,3"})
+    app.run()
+    assert not app.exception
+    assert _metric_select(app).value == "households"
+    assert list(app.button_group[0].value) == []
+
+
 def test_town_scope_narrows_the_counters(kpi_world):
     at = kpi_app("app_pages/map.py")
     # AppTest runs a switched-to page on its own (no app.py sidebar): set what the picker sets
@@ -93,3 +126,9 @@ METRICS_LABELS = {
     "risks_90d": "近90天排查隐患", "days_since_diary": "距上次民情日记（天）",
     "diary_30d": "近30天日记条目",
 }
+
+
+def _town_ids(url: str) -> list[int]:
+    from minqing.registry import town_choices
+
+    return [town_id for town_id, _ in town_choices(get_engine(url), scope=Scope.district())]
