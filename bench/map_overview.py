@@ -215,6 +215,9 @@ def _session_cookie(url: str, base: str) -> dict:
 
     from minqing import accounts
     from minqing.models import Account
+
+    if str(ROOT) not in sys.path:  # ``ui`` is the app's folder, not an installed package
+        sys.path.insert(0, str(ROOT))
     from ui.auth import COOKIE
 
     engine = get_engine(url)
