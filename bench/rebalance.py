@@ -185,13 +185,14 @@ def measure(url: str, with_spopt: bool) -> dict[str, float | int | str]:
     town = _most_unbalanced(engine, bounds)
     _say(f"town {town}")
     started = time.perf_counter()
-    town_plan = planner.propose(engine, town_ids=[town], bounds=bounds)
+    town_plan = planner.propose(engine, scope=Scope.district(), town_ids=[town], bounds=bounds)
     town_seconds = time.perf_counter() - started
     towns = planner.town_balance(planner.grid_balance(engine, scope=Scope.district(),
                                                       bounds=bounds))["town_id"].tolist()
     _say(f"town done in {town_seconds:.1f} s; district")
     started = time.perf_counter()
-    district_plan = planner.propose(engine, town_ids=towns, bounds=bounds)
+    district_plan = planner.propose(engine, scope=Scope.district(), town_ids=towns,
+                                    bounds=bounds)
     district_seconds = time.perf_counter() - started
     _say(f"district done in {district_seconds:.1f} s; checking")
     district = _check(district_plan, bounds)

@@ -45,14 +45,9 @@ def balance(scope: Scope | None = None) -> pd.DataFrame:
                     tuple(sorted(b.values.items())))
 
 
-def actor_input() -> None:
-    """Who is acting, typed once per session (until accounts exist); publish, restore, pairing
-    changes and bounds record it."""
-    st.text_input(ui.t("plan.actor"), key="plan_actor", max_chars=64)
-
-
-def actor() -> str:
-    return str(st.session_state.get("plan_actor") or "").strip()
+def own_scope() -> Scope:
+    """The viewer's whole jurisdiction: what they may plan (writes are recorded as them)."""
+    return ui.viewer().scope()
 
 
 def show_error(exc: DomainError) -> None:
@@ -60,7 +55,7 @@ def show_error(exc: DomainError) -> None:
 
 
 def town_names() -> dict[int, str]:
-    return dict(ui.towns(ui.engine(), ui.version()))
+    return dict(ui.towns(ui.engine(), ui.version(), own_scope()))
 
 
 def _tip(frame: pd.DataFrame, count: str) -> list[str]:
@@ -101,7 +96,7 @@ def check_section() -> None:
 
 
 def propose_section() -> None:
-    table = balance(Scope.district())
+    table = balance(own_scope())
     towns = planner.town_balance(table)
     names = dict(zip(towns["town_id"], towns["town"], strict=True))
     scope_town = ui.current_town()
@@ -139,9 +134,13 @@ def _run_proposal(towns: list[int], locked: list[int], homes_text: str) -> None:
                 on_click=lambda: st.session_state.update(plan_cancelled=True))
     bar = st.progress(0.0, text=ui.t("plan.working"))
     try:
-        p = planner.propose(ui.engine(), town_ids=towns, bounds=bounds(), locked_grids=locked,
+        p = planner.propose(ui.engine(), scope=own_scope(), town_ids=towns, bounds=bounds(),
+                            locked_grids=locked,
                             locked_households=ids, lang=ui.lang(),
                             progress=lambda f, text: bar.progress(min(f, 1.0), text=md(text)))
+    except DomainError as exc:
+        show_error(exc)
+        return
     finally:
         stop.empty()
     bar.empty()
@@ -295,14 +294,13 @@ def _toggle_clicked(p: planner.Proposal, source: int, click: dict | None) -> Non
 def publish_form(p: planner.Proposal) -> None:
     st.subheader(ui.t("plan.publish.title"))
     with st.form("plan_publish"):
-        who = actor()
         reason = st.text_area(ui.t("plan.publish.reason"), height=68)
         label = st.text_input(ui.t("plan.publish.label"), max_chars=120)
         go = st.form_submit_button(ui.t("plan.publish.go"), type="primary")
     if not go:
         return
     try:
-        result = planner.publish(ui.engine(), p, actor=who, reason=reason, label=label)
+        result = planner.publish(ui.engine(), p, scope=own_scope(), reason=reason, label=label)
     except DomainError as exc:
         show_error(exc)
         return
@@ -317,9 +315,8 @@ def publish_form(p: planner.Proposal) -> None:
 
 def pairings_section() -> None:
     b = bounds()
-    scope_town = ui.current_town()
-    towns = None if scope_town is None else [scope_town]
-    loads = pairing_plan.cadre_loads(ui.engine(), bounds=b, town_ids=towns)
+    scope = ui.current_scope()
+    loads = pairing_plan.cadre_loads(ui.engine(), scope=scope, bounds=b)
     names = {0: ui.t("app.all_towns"), **town_names()}
     loads = loads.assign(pool=loads["pool_town"].map(names),
                          level=loads["level"].map(lambda v: ui.t(f"plan.level.{v}")))
@@ -329,8 +326,12 @@ def pairings_section() -> None:
     st.dataframe(off[cols], hide_index=True, width="stretch",
                  column_config={c: ui.t(f"plan.pair.col.{c}") for c in cols})
     if st.button(ui.t("plan.pair.propose"), key="plan_pair_propose"):
-        st.session_state[PAIRINGS] = pairing_plan.propose_pairings(ui.engine(), bounds=b,
-                                                                   town_ids=towns)
+        try:
+            st.session_state[PAIRINGS] = pairing_plan.propose_pairings(ui.engine(), scope=scope,
+                                                                       bounds=b)
+        except DomainError as exc:
+            show_error(exc)
+            return
     plan: pairing_plan.PairingPlan | None = st.session_state.get(PAIRINGS)
     if plan is None:
         return
@@ -346,12 +347,11 @@ def pairings_section() -> None:
     if plan.moves.empty:
         return
     with st.form("plan_pair_apply"):
-        who = actor()
         reason = st.text_area(ui.t("plan.publish.reason"), height=68)
         go = st.form_submit_button(ui.t("plan.pair.apply"), type="primary")
     if go:
         try:
-            n = pairing_plan.apply_pairings(ui.engine(), plan, actor=who, reason=reason)
+            n = pairing_plan.apply_pairings(ui.engine(), plan, scope=scope, reason=reason)
         except DomainError as exc:
             show_error(exc)
             return
@@ -390,16 +390,15 @@ def versions_section() -> None:
                            basemap=basemap()),
                   key="plan_ver_map", height=MAP_HEIGHT, use_container_width=True,
                   returned_objects=[])
-    if not chosen.is_current:
+    if not chosen.is_current and own_scope().level == "district":
         with st.form("plan_restore"):
             st.markdown(ui.t("plan.ver.restore_title", number=chosen.number))
-            who = actor()
             reason = st.text_area(ui.t("plan.publish.reason"), height=68)
             go = st.form_submit_button(ui.t("plan.ver.restore"), type="primary")
         if go:
             try:
-                result = layers.restore_layer(engine, layer_id=chosen.id, actor=who,
-                                              reason=reason)
+                result = planner.restore(engine, scope=own_scope(), layer_id=chosen.id,
+                                         reason=reason)
             except DomainError as exc:
                 show_error(exc)
                 return
@@ -429,14 +428,14 @@ def bounds_section() -> None:
                                                key=f"plan_b_{key}_lo"),
                            hi_col.number_input(ui.t("plan.col.high"), 1, 100_000, high,
                                                key=f"plan_b_{key}_hi"))
-        who = actor()
-        go = st.form_submit_button(ui.t("plan.bounds.save"), type="primary")
+        go = st.form_submit_button(ui.t("plan.bounds.save"), type="primary",
+                                   disabled=own_scope().level != "district")
     if not go:
         return
     try:
         for key, (low, high) in values.items():
             if (low, high) != b.values[key]:
-                sizing.save_bound(ui.engine(), key=key, low=low, high=high, actor=who)
+                sizing.save_bound(ui.engine(), scope=own_scope(), key=key, low=low, high=high)
     except DomainError as exc:
         show_error(exc)
         return

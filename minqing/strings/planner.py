@@ -142,6 +142,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "方案编制后结对关系已被他人修改，请重新生成方案。",
         "Pairings changed since the plan was made; make the plan again.",
     ),
+    "plan.error.not_planner": ("只有规划人员可以编制、发布或恢复网格方案。", "Only planners may propose, publish or restore grid plans."),
+    "plan.error.outside": ("超出您的管辖范围。", "This is outside your jurisdiction."),
     "plan.error.code": ("住户编码“{code}”不在所选镇街。", "Household code \"{code}\" is not in the chosen towns."),
     # --- the planner page ---
     "nav.section.planning": ("规划", "Planning"),
@@ -157,7 +159,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan.tab.pairings": ("干部结对", "Cadre pairings"),
     "plan.tab.versions": ("图层版本", "Layer versions"),
     "plan.tab.bounds": ("规模标准", "Bounds"),
-    "plan.actor": ("操作人（姓名）", "Acting (your name)"),
     "plan.check.towns": ("各镇街情况", "Towns"),
     "plan.check.town": ("镇街", "Town"),
     "plan.check.legend": (

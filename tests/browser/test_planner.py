@@ -23,13 +23,16 @@ def t(key: str, **fmt) -> str:
 
 
 @pytest.fixture
-def planner_app(browser_demo_url, tmp_path):
+def planner_app(browser_demo_url, tmp_path, page):
     """A running app over a private copy of the small demo (this journey writes)."""
     path = Path(browser_demo_url.split("///", 1)[1])
     copy = tmp_path / "plan.db"
     shutil.copy(path, copy)
     url = f"sqlite:///{copy}"
     proc, base = start_app(url)
+    from tests.auth import session_cookie
+
+    page.context.add_cookies([session_cookie("planner", url, base)])  # signed in as the planner
     yield base, url
     proc.terminate()
     proc.wait(timeout=10)
@@ -49,9 +52,6 @@ def test_propose_compare_edit_publish_restore(page, planner_app):
     wait_for_app(page)
     # the check tab draws the town's grids, coloured by deviation
     page.frame_locator(MAP_IFRAME).first.locator("path.leaflet-interactive").first.wait_for()
-    page.get_by_label(t("plan.actor")).fill("王规划")
-    page.get_by_label(t("plan.actor")).press("Enter")
-    wait_for_app(page)
 
     page.get_by_role("tab", name=t("plan.tab.propose")).click()
     page.get_by_role("button", name=t("plan.propose")).click()
@@ -91,6 +91,6 @@ def test_propose_compare_edit_publish_restore(page, planner_app):
     assert layers.current_layer(engine).id == v1.id
     actions = layers.layer_events(engine)
     assert actions["action"].tolist()[:3] == ["restore", "publish", "create"]
-    assert actions["actor"].tolist()[:2] == ["王规划", "王规划"]
+    assert actions["actor"].tolist()[:2] == ["规划员（演示） (planner)"] * 2
     page.screenshot(path=str(ARTIFACTS / "planner_versions.png"), full_page=True)
     assert page.blocked_requests == []
