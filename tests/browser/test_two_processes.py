@@ -72,6 +72,10 @@ def test_two_processes_one_postgres_the_second_close_gets_the_conflict_message(b
             route.continue_() if (urlparse(route.request.url).hostname or "") in LOCAL_HOSTS
             or route.request.url.startswith(("data:", "blob:", "about:"))
             else (outside.append(route.request.url), route.abort())))
+    from tests.auth import session_cookie
+
+    for context, base in zip(contexts, (base_a, base_b), strict=True):
+        context.add_cookies([session_cookie("district_supervisor", url, base)])
     a, b = (context.new_page() for context in contexts)
     try:
         for page in (a, b):
