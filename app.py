@@ -146,6 +146,14 @@ def _data_page():
                    url_path="data")
 
 
+def _no_data(link: bool = True) -> None:
+    st.title(ui.t("app.title"))
+    st.warning(ui.t("app.no_database"))
+    if link:
+        st.page_link("app_pages/data.py", label=ui.t("data.empty_hint"),
+                     icon=":material/upload_file:")
+
+
 def _run_pages() -> None:
     if not has_schema(ui.engine()):
         st.title(ui.t("app.title"))
@@ -163,10 +171,12 @@ def _run_pages() -> None:
         return
     auth.account_box(viewer)
     if not has_data(ui.engine()):  # an empty store: a data officer imports the district first
-        st.title(ui.t("app.title"))
-        st.warning(ui.t("app.no_database"))
-        if Role(viewer.role) in MOVES_DATA:
-            st.navigation([_data_page()], position="hidden").run()
+        if Role(viewer.role) not in MOVES_DATA:
+            _no_data(link=False)
+            return
+        # the landing page is the default ("/"); the data page keeps its own address (/data)
+        st.navigation([st.Page(_no_data, title=ui.t("app.title"), default=True), _data_page()],
+                      position="hidden").run()
         return
     _town_picker(viewer)
     st.navigation(_pages(viewer)).run()

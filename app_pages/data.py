@@ -33,33 +33,31 @@ def _setup():
 
 
 def _export_bytes(key: str, scope, lang: str) -> bytes:
+    """Built only when the button is clicked (and then audited): a page view costs nothing."""
     engine, day = ui.engine(), today()
     if key == "grids_gpkg":
         return exporting.grids_gpkg(engine, scope=scope, today=day)
     if key == "grids_geojson":
         return exporting.grids_geojson(engine, scope=scope, today=day)
     if key == "households":
-        return exporting.households_xlsx(engine, scope=scope, mask=False, lang=lang)
+        return exporting.households_xlsx(engine, scope=scope, lang=lang)
     if key == "backlog":
-        return exporting.backlog_xlsx(engine, scope=scope, mask=False, lang=lang, today=day)
+        return exporting.backlog_xlsx(engine, scope=scope, lang=lang, today=day)
     return exporting.rankings_xlsx(engine, scope=scope, lang=lang, today=day)
 
 
 def _export_tab() -> None:
-    scope = ui.current_scope()
-    names = dict(ui.towns(ui.engine(), ui.version()))
+    scope, lang = ui.current_scope(), ui.lang()
+    names = dict(ui.towns(ui.engine(), ui.version(), ui.viewer().scope()))
     where = ui.t("app.all_towns") if scope.level == "district" else names.get(scope.id, "")
     st.caption(md(ui.t("data.export.scope", scope=where)))
-    key = st.radio(ui.t("data.tab.export"), list(EXPORTS), key="export_kind",
-                   format_func=lambda k: ui.t(f"data.export.{k}"), label_visibility="collapsed")
-    if st.button(ui.t("data.export.prepare"), key="export_prepare"):
-        with st.spinner(ui.t("data.progress", stage=ui.t(f"data.export.{key}"))):
-            st.session_state["_export"] = (key, scope, _export_bytes(key, scope, ui.lang()))
-    ready = st.session_state.get("_export")
-    if ready and ready[0] == key and ready[1] == scope:
-        name, mime = EXPORTS[key]
-        st.download_button(ui.t(f"data.export.{key}"), ready[2], file_name=name, mime=mime,
-                           icon=":material/download:", key="export_download")
+    if not scope.reveals_personal_data:
+        st.caption(ui.t("data.export.masked"))
+    for key, (name, mime) in EXPORTS.items():
+        st.download_button(ui.t(f"data.export.{key}"),
+                           data=lambda key=key: _export_bytes(key, scope, lang),
+                           file_name=name, mime=mime, on_click="ignore",
+                           icon=":material/download:", key=f"export_{key}")
 
 
 def page() -> None:
@@ -71,7 +69,7 @@ def page() -> None:
         importflow.form()
         importflow.review(basemap)
     with exports:
-        if ui.towns(ui.engine(), ui.version()):
+        if ui.towns(ui.engine(), ui.version(), ui.viewer().scope()):
             _export_tab()
 
 

@@ -62,7 +62,7 @@ def _files(source_url: str, tmp: Path) -> tuple[Path, Path, int]:
                                                          "geometry"]]
     gpkg = tmp / "网格.gpkg"
     grids.to_file(gpkg, layer="grids", driver="GPKG")
-    homes = household_table(engine, scope=Scope.district(), mask=False)
+    homes = household_table(engine, scope=Scope.district())
     csv = tmp / "住户.csv"
     homes.rename(columns=HEADERS).to_csv(csv, index=False, encoding="gbk")
     return gpkg, csv, len(homes)

@@ -45,6 +45,7 @@ from minqing.importer import (
 )
 from minqing.layers import GridSpec, create_layer, publish_layer, snapshot_current
 from minqing.models import Area, Grid, GridLayer, Household, Town
+from minqing.scope import Scope
 from minqing.vocab import GridKind, TownKind
 
 __all__ = ["GRID_FIELDS", "preview_grids"]
@@ -78,8 +79,9 @@ def _grid_kind(raw: str, town_kind: str) -> str | None:
     return GridKind.URBAN.value if town_kind == TownKind.SUBDISTRICT.value else GridKind.RURAL.value
 
 
-def preview_grids(engine: Engine, path: str | Path, *, crs: str | None = None,
-                  datum: str = "wgs84", progress: Progress | None = None) -> Plan:
+def preview_grids(engine: Engine, path: str | Path, *, scope: Scope | None = None,
+                  crs: str | None = None, datum: str = "wgs84",
+                  progress: Progress | None = None) -> Plan:
     """Read and check a grid layer against the store; nothing is written.
 
     Parameters
@@ -87,6 +89,9 @@ def preview_grids(engine: Engine, path: str | Path, *, crs: str | None = None,
     engine : Engine
     path : str or Path
         GeoPackage, zipped Shapefile, GeoJSON or KML.
+    scope : Scope, optional
+        The importer's jurisdiction: grids of other towns (or of new towns, below the district)
+        are left out and reported.
     crs : str, optional
         The source CRS when the user has been asked (``EPSG:4549``); overrides the file.
     datum : {"wgs84", "gcj02", "bd09"}
@@ -99,7 +104,7 @@ def preview_grids(engine: Engine, path: str | Path, *, crs: str | None = None,
     Plan
     """
     path = Path(path)
-    ctx = store_context(engine)
+    ctx = store_context(engine, scope)
     report = ImportReport(kind="grids", source=path.name, datum=datum)
     tick(progress, "read", 0.0)
     try:
@@ -224,6 +229,10 @@ def _place_grids(table: pd.DataFrame, frame: gpd.GeoDataFrame, ctx: dict,
         if ref is None:
             report.findings.append(Finding("town_unknown", "skip", row=int(row.row), field="town",
                                            value=row.town))
+            keep[i] = False
+        elif ctx["towns_in"] is not None and (isinstance(ref, tuple) or ref not in ctx["towns_in"]):
+            report.findings.append(Finding("outside_jurisdiction", "skip", row=int(row.row),
+                                           field="town", value=row.town or row.code))
             keep[i] = False
         town_ref.append(ref)
     # kinds, areas

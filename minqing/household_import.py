@@ -44,6 +44,7 @@ from minqing.importer import (
     unreadable_plan,
 )
 from minqing.models import GridLayer, Household, LayerGrid, LayerHousehold
+from minqing.scope import Scope
 from minqing.vocab import HouseholdTag
 
 __all__ = ["HOUSEHOLD_FIELDS", "preview_households", "read_table"]
@@ -129,8 +130,9 @@ def _tag_lookup() -> dict[str, str]:
     return out
 
 
-def preview_households(engine: Engine, path: str | Path, *, datum: str | None = None,
-                       crs: str | None = None, progress: Progress | None = None) -> Plan:
+def preview_households(engine: Engine, path: str | Path, *, scope: Scope | None = None,
+                       datum: str | None = None, crs: str | None = None,
+                       progress: Progress | None = None) -> Plan:
     """Read and check a household list against the store's grids; nothing is written.
 
     Parameters
@@ -138,6 +140,9 @@ def preview_households(engine: Engine, path: str | Path, *, datum: str | None = 
     engine : Engine
     path : str or Path
         CSV (UTF-8 ± BOM, GBK/GB18030) or .xlsx with a header row.
+    scope : Scope, optional
+        The importer's jurisdiction: households that fall in grids outside it are left out and
+        reported.
     datum : {"wgs84", "gcj02", "bd09"}, optional
         The coordinates' datum; by default guessed from the column headers (``经度_高德``,
         ``bd09_lng``...), else WGS84.
@@ -150,7 +155,7 @@ def preview_households(engine: Engine, path: str | Path, *, datum: str | None = 
     Plan
     """
     path = Path(path)
-    ctx = store_context(engine)
+    ctx = store_context(engine, scope)
     report = ImportReport(kind="households", source=path.name)
     tick(progress, "read", 0.0)
     try:
@@ -312,6 +317,13 @@ def _assign_grids(table: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, keep: n
         f.append(Finding("location_missing", "skip", row=int(rows[i]), field="lon"))
     where = np.where(away | (where < 0), named, where)
     keep &= where >= 0
+    if ctx["grids_in"] is not None:
+        ids = grids["id"].to_numpy()
+        foreign = keep & ~np.isin(ids[np.maximum(where, 0)], list(ctx["grids_in"]))
+        for i in np.flatnonzero(foreign):
+            f.append(Finding("outside_jurisdiction", "skip", row=int(rows[i]), field="grid_code",
+                             value=str(codes[where[i]])))
+        keep &= ~foreign
     # rows placed by their grid code alone sit at a point on the grid
     fallback = keep & (~has_point | away)
     if fallback.any():

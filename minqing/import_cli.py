@@ -9,6 +9,7 @@ progress bars go to stderr. Exit status: 0 done, 2 blocked (a question to answer
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace, url: str) -> int:
             outcome, status = "blocked", 2
         elif not args.dry_run:
             try:
-                apply(engine, plan, progress=progress)
+                apply(engine, plan, actor=f"cli:{getpass.getuser()}", progress=progress)
                 outcome = "applied"
             except StalePlan:
                 outcome, status = "stale", 1

@@ -32,9 +32,11 @@ from geo.importing import (
     Finding,
     UnreadableFile,
 )
+from minqing.access import MOVES_DATA, AccessDenied
 from minqing.errors import ConflictError
 from minqing.models import Area, Grid, Household, Town
 from minqing.registry import data_version, data_version_of
+from minqing.scope import Scope
 
 __all__ = [
     "ImportReport",
@@ -157,9 +159,15 @@ def text_cells(series: pd.Series, *, fold: bool = False, excel: bool = False) ->
     return out
 
 
-def store_context(engine: Engine) -> dict:
-    """The district as stored: towns, areas, grids, and the district outline (None if empty)."""
+def store_context(engine: Engine, scope: Scope | None = None) -> dict:
+    """The district as stored: towns, areas, grids, the district outline (None if empty), and
+    the towns and grids ``scope`` may import into (None: all of them)."""
+    scope = scope or Scope.district()
     with engine.connect() as conn:
+        towns_in = None if scope.level == "district" else set(
+            conn.scalars(select(Town.id).where(scope.where(Town))))
+        grids_in = None if scope.level == "district" else set(
+            conn.scalars(select(Grid.id).where(scope.where(Grid))))
         towns = pd.DataFrame(conn.execute(select(Town.id, Town.code, Town.name, Town.kind,
                                                  Town.geom)).mappings().all(),
                              columns=["id", "code", "name", "kind", "geom"])
@@ -175,7 +183,7 @@ def store_context(engine: Engine) -> dict:
     if district is not None and district.is_empty:
         district = None
     return {"towns": towns, "areas": areas, "grids": grids, "district": district,
-            "version": data_version(engine)}
+            "version": data_version(engine), "towns_in": towns_in, "grids_in": grids_in}
 
 
 class within:
@@ -237,18 +245,25 @@ def locate(lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray) -> np.ndarray
 
 # --- apply -------------------------------------------------------------------------------------
 
-def apply(engine: Engine, plan: Plan, *, actor: str = "import",
+def apply(engine: Engine, plan: Plan, *, scope: Scope | None = None, actor: str | None = None,
           progress: Progress | None = None) -> dict[str, int]:
     """Write a previewed plan in one transaction; return the counts written.
 
-    ``actor`` (who imports; typed text until accounts exist) is recorded on the grid layer
-    version a grid import creates.
+    ``scope`` is the importer's (its viewer must be allowed to move data); who imported
+    (``actor``, by default the viewer) is recorded on the grid layer version a grid import
+    creates. Preview with the same scope: rows outside its jurisdiction were left out there.
 
     Raises
     ------
+    AccessDenied
+        The viewer's role does not import data.
     StalePlan
         The store changed since the preview (or the report is blocked).
     """
+    scope = scope or Scope.district()
+    if scope.viewer is not None and scope.role not in MOVES_DATA:
+        raise AccessDenied("data.error.import_not_allowed")
+    actor = actor or scope.actor("import")
     if plan.report.blocked:
         raise StalePlan("blocked")
     with engine.begin() as conn:

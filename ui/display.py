@@ -28,7 +28,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 import ui
-from geo.layers import METRICS, classify
+from geo.style import METRICS, classify
 from geo.wallmap import svg_map
 from minqing import accounts, i18n
 from minqing.aggregates import HEADLINE, RANK_BY, TREND, LastGood, Reading, Snapshot

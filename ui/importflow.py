@@ -17,6 +17,7 @@ from streamlit_folium import st_folium
 import ui
 from geo.importing import DATUMS
 from geo.importmap import POINT_LIMIT, preview_map
+from minqing.errors import DomainError
 from minqing.importer import Plan, StalePlan, apply, findings_frame
 from ui.safe import md
 
@@ -47,11 +48,12 @@ def _preview(kind: str, upload, datum: str, crs: str | None) -> Plan:
     with tempfile.TemporaryDirectory(prefix="minqing-upload-") as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
+        scope = ui.viewer().scope()  # the whole jurisdiction, whatever the town picker shows
         if kind == "grids":
-            plan = preview_grids(ui.engine(), path, crs=crs,
+            plan = preview_grids(ui.engine(), path, scope=scope, crs=crs,
                                  datum="wgs84" if datum == "auto" else datum, progress=progress)
         else:
-            plan = preview_households(ui.engine(), path, crs=crs,
+            plan = preview_households(ui.engine(), path, scope=scope, crs=crs,
                                       datum=None if datum == "auto" else datum, progress=progress)
     bar.empty()
     return plan
@@ -87,7 +89,8 @@ def _findings(plan: Plan) -> None:
     if table.empty:
         st.success(ui.t("data.no_findings"))
         return
-    st.dataframe(table, hide_index=True, width="stretch", height=320, column_config={
+    height = min(320, 36 * (len(table) + 1) + 2)  # no empty rows under a short report
+    st.dataframe(table, hide_index=True, width="stretch", height=height, column_config={
         col: ui.t(f"data.col.{col}") for col in table.columns})
     if plan.report.moved:
         st.markdown(f"**{md(ui.t('data.moved', n=len(plan.report.moved)))}**")
@@ -113,12 +116,14 @@ def _decide(plan: Plan) -> None:
     if go.button(ui.t("data.apply"), type="primary", disabled=not plan.applicable):
         bar, progress = _progress()
         try:
-            counts = apply(ui.engine(), plan, progress=progress)
+            counts = apply(ui.engine(), plan, scope=ui.viewer().scope(), progress=progress)
             st.session_state[FLASH] = ("success", ui.t("data.applied", new=counts.get("new", 0),
                                                        updated=counts.get("updated", 0),
                                                        moved=counts.get("moved", 0)))
         except StalePlan:
             st.session_state[FLASH] = ("warning", ui.t("data.stale"))
+        except DomainError as exc:  # not allowed, or a rule of the layer versions
+            st.session_state[FLASH] = ("error", exc.message(ui.lang()))
         except Exception as exc:  # rolled back: say so, keep the page alive
             st.session_state[FLASH] = ("error", ui.t("data.failed", reason=type(exc).__name__))
         bar.empty()

@@ -8,6 +8,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # --- page ---
     "data.nav": ("数据导入导出", "Data import and export"),
     "data.nav_section": ("数据管理", "Data"),
+    "data.empty_hint": ("或者导入本区的网格图层和住户名单", "Or import your district's grid layer and household list"),
     "data.title": ("数据导入导出", "Data import and export"),
     "data.caption": (
         "导入网格（GeoPackage、Shapefile 压缩包、GeoJSON、KML）和住户名单（CSV、Excel），先预览检查报告和地图，确认后一次性写入；导出网格与统计、住户、在办事项和排名。",
@@ -66,7 +67,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "data.export.backlog": ("在办事项（Excel）", "Open cases (Excel)"),
     "data.export.rankings": ("镇街排名（Excel）", "Town rankings (Excel)"),
     "data.export.scope": ("导出范围：{scope}", "Export covers: {scope}"),
-    "data.export.prepare": ("生成文件", "Prepare the file"),
+    "data.export.masked": ("您的角色看不到个人信息：导出的姓名、电话、身份证号和住址均已脱敏。",
+                           "Your role does not see personal data: names, phones, ID numbers and addresses are masked in exports."),
     "data.stage.read": ("读取文件", "reading the file"),
     "data.stage.crs": ("判断坐标系", "working out the coordinate system"),
     "data.stage.repair": ("修复图形", "repairing shapes"),
@@ -163,6 +165,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "import.name_default": ("网格名称为空，以编码作为名称", "No grid name: the code is used as the name"),
     "import.outside_district": ("位置在本区范围之外（{value}）", "Lies outside the district ({value})"),
     "import.town_new": ("新建镇街“{value}”", "New town “{value}” will be created"),
+    "import.outside_jurisdiction": ("“{value}”不在您的管辖范围内", "“{value}” is outside your jurisdiction"),
     "import.town_unknown": ("无法确定所属镇街", "The town cannot be determined"),
     "import.area_new": ("新建片区“{value}”", "New area “{value}” will be created"),
     "import.grid_kind_unknown": ("网格类型“{value}”无法识别，按镇街类型确定",
@@ -187,6 +190,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                               "Household size must be a whole number from 1 to {max}: 1 is used"),
     "import.tag_unknown": ("无法识别的标签“{tags}”已忽略", "Unknown tags “{tags}” are left out"),
     # --- exports ---
+    "data.error.export_not_allowed": ("您的角色不能导出数据。", "Your role cannot export data."),
+    "data.error.import_not_allowed": ("您的角色不能导入数据。", "Your role cannot import data."),
     "export.filter.scope": ("范围", "Scope"),
     "export.filter.date": ("导出日期", "Exported on"),
     "export.filter.masked": ("个人信息", "Personal data"),

@@ -10,17 +10,19 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from minqing.access import AccessDenied, mask_name, mask_phone
+from minqing.audit import search
 from minqing.exporting import (
     backlog_xlsx,
     grids_geojson,
     grids_gpkg,
     households_xlsx,
-    mask_digits,
     rankings_xlsx,
 )
 from minqing.models import Grid, Household, Town
 from minqing.scope import Scope
 from minqing.store import get_engine
+from tests.auth import viewer_for
 from tests.conftest import AS_OF
 
 
@@ -32,13 +34,6 @@ def _sheet(data: bytes) -> list[tuple]:
 def _first_town(engine) -> int:
     with engine.connect() as conn:
         return conn.scalar(select(Town.id).order_by(Town.code).limit(1))
-
-
-def test_mask_digits():
-    assert mask_digits("13812345678") == "138****5678"
-    assert mask_digits("330402199001011234", 6, 4) == "330402********1234"
-    assert mask_digits("123") == "***"
-    assert mask_digits("") == ""
 
 
 def test_grid_layer_as_geopackage_and_geojson_within_the_scope(demo_db_url, tmp_path):
@@ -62,32 +57,47 @@ def test_grid_layer_as_geopackage_and_geojson_within_the_scope(demo_db_url, tmp_
     assert len(gpd.read_file(geojson)) == n_all
 
 
-@pytest.mark.parametrize("mask", [True, False])
-def test_households_excel_masked_for_a_masked_viewer(demo_db_url, mask):
-    engine = get_engine(demo_db_url)
+@pytest.mark.parametrize(("role", "masked"), [("data_officer", False), ("admin", True)])
+def test_households_excel_masked_for_a_masked_viewer_and_audited(sqlite_demo_url, role, masked):
+    engine = get_engine(sqlite_demo_url)
     town = _first_town(engine)
+    scope = viewer_for(role, sqlite_demo_url).scope().narrowed_to_town(town)
     with engine.connect() as conn:
-        stored = conn.execute(select(Household.code, Household.head_name, Household.phone)
+        stored = conn.execute(select(Household.code, Household.head_name, Household.phone,
+                                     Household.address)
                               .where(Household.town_id == town).order_by(Household.code)).all()
-    rows = _sheet(households_xlsx(engine, scope=Scope.town(town), mask=mask, lang="en"))
+    rows = _sheet(households_xlsx(engine, scope=scope, lang="en"))
     header_at = next(i for i, r in enumerate(rows) if r[0] == "Code")
     body = rows[header_at + 1:]
     assert len(body) == len(stored)
-    code, name, phone = body[0][0], body[0][1], body[0][2]
+    code, name, phone, address = body[0][0], body[0][1], body[0][2], body[0][4]
     assert code == stored[0].code
-    if mask:
-        assert name == stored[0].head_name[0] + "*" * (len(stored[0].head_name) - 1)
-        assert phone == stored[0].phone[:3] + "****" + stored[0].phone[-4:]
-        assert "Personal data" in rows[0][0]
+    if masked:
+        assert (name, phone) == (mask_name(stored[0].head_name), mask_phone(stored[0].phone))
+        assert name != stored[0].head_name
+        assert address != stored[0].address
         assert rows[0][0].endswith("masked")
-        assert all(r[4] in (None, "") for r in body)  # addresses left out
     else:
-        assert (name, phone) == (stored[0].head_name, stored[0].phone)
+        assert (name, phone, address) == (stored[0].head_name, stored[0].phone,
+                                          stored[0].address)
+    trail = search(engine, scope=Scope.district(), actions=("export",))
+    assert trail.iloc[0]["target"] == "households.xlsx"
+    assert f'"rows": {len(stored)}' in trail.iloc[0]["detail"]
+    assert trail.iloc[0]["username"] == scope.viewer.username
+
+
+def test_roles_that_do_not_move_data_cannot_export(demo_db_url):
+    engine = get_engine(demo_db_url)
+    scope = viewer_for("town_supervisor", demo_db_url).scope()
+    with pytest.raises(AccessDenied):
+        households_xlsx(engine, scope=scope)
+    with pytest.raises(AccessDenied):
+        grids_gpkg(engine, scope=scope)
 
 
 def test_backlog_and_rankings_read_back(demo_db_url):
     engine = get_engine(demo_db_url)
-    backlog = _sheet(backlog_xlsx(engine, scope=Scope.district(), mask=True, today=AS_OF))
+    backlog = _sheet(backlog_xlsx(engine, scope=Scope.district(), today=AS_OF))
     assert backlog[1][:2] == ("编码", "事项")
     assert len(backlog) > 3
     ranks = _sheet(rankings_xlsx(engine, scope=Scope.district(), today=AS_OF))

@@ -195,3 +195,29 @@ def test_malformed_rows_never_crash_nor_lose_stored_rows(property_store, rows, e
     assert set(before.index) <= set(after.index)  # nothing stored is lost
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Household)) == len(after)
+
+
+def test_a_town_data_officer_imports_only_into_their_town(county, tmp_path):
+    from minqing.access import AccessDenied
+    from minqing.models import Town
+    from minqing.scope import Viewer
+
+    engine, grids = county
+    with engine.connect() as conn:
+        town = conn.scalar(select(Town.id).where(Town.name == "余新镇"))
+    officer = Viewer(account_id=0, username="officer", name="officer", role="data_officer",
+                     level="town", jurisdiction_id=town)
+    rows = household_rows(grids, per_grid=1)
+    path = tmp_path / "homes.csv"
+    rows.to_csv(path, index=False)
+    plan = preview_households(engine, path, scope=officer.scope())
+    theirs = (grids["镇街"] == "余新镇").to_numpy()
+    skipped = [f.row for f in plan.report.findings if f.code == "outside_jurisdiction"]
+    assert skipped == [i + 2 for i in np.flatnonzero(~theirs)]
+    assert plan.report.counts["new"] == int(theirs.sum())
+    supervisor = Viewer(account_id=0, username="boss", name="boss", role="town_supervisor",
+                        level="town", jurisdiction_id=town)
+    with pytest.raises(AccessDenied):
+        apply(engine, plan, scope=supervisor.scope())
+    apply(engine, plan, scope=officer.scope())
+    assert len(_stored(engine)) == int(theirs.sum())

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from minqing.household_import import preview_households
 from minqing.models import Household
 from minqing.store import get_engine
+from tests.auth import sign_in
 from tests.conftest import APP
 from ui.importflow import PLAN
 
@@ -20,7 +21,7 @@ from ui.importflow import PLAN
 def app(sqlite_demo_url, monkeypatch) -> AppTest:
     monkeypatch.setenv("MINQING_DATABASE_URL", sqlite_demo_url)
     get_engine.cache_clear()
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = sign_in(AppTest.from_file(APP, default_timeout=120), "data_officer")
     at.switch_page("app_pages/data.py")
     return at
 
@@ -82,9 +83,10 @@ def test_cancel_changes_nothing(app, sqlite_demo_url, tmp_path):
     assert any("未作任何改动" in i.value for i in app.info)
 
 
-def test_rankings_export_is_prepared_for_download(app):
+def test_exports_offered_as_download_buttons(app):
     app.run()
-    next(r for r in app.radio if r.key == "export_kind").set_value("rankings").run()
-    next(b for b in app.button if b.key == "export_prepare").click().run()
     assert not app.exception
-    assert app.session_state["_export"][0] == "rankings"
+    # built only when clicked (deferred data): AppTest sees the buttons, not the files
+    assert [b.label for b in app.get("download_button")] == [
+        "网格与统计（GeoPackage）", "网格与统计（GeoJSON）", "住户名单（Excel）", "在办事项（Excel）",
+        "镇街排名（Excel）"]
