@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/load.py
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/rebalance.py
+	$(BIN)/python bench/access.py
 
 demo: $(STAMP)
 	$(BIN)/minqing demo --replace

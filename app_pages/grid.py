@@ -69,11 +69,17 @@ GRID_KPIS = (("diary_entries", "risks_found", "people_received", "opinions_taken
              ("problems_solved", "cases_due", "on_time_rate", "open_cases", "overdue_cases"))
 
 
+@st.cache_data(ttl=600, show_spinner=False, max_entries=256)
+def _kpis(_engine, data_version: str, scope, grid_id: int, since: dt.date, until: dt.date,
+          day: dt.date) -> dict | None:
+    return grids.grid_kpis(_engine, scope=scope, grid_id=grid_id,
+                           kpis=[k for row in GRID_KPIS for k in row], since=since, until=until,
+                           today=day)
+
+
 def _counters(grid_id: int, day: dt.date) -> None:
     since, until = period("grid_period")
-    values = grids.grid_kpis(ui.engine(), scope=ui.current_scope(), grid_id=grid_id,
-                             kpis=[k for row in GRID_KPIS for k in row], since=since,
-                             until=until, today=day)
+    values = _kpis(ui.engine(), ui.version(), ui.current_scope(), grid_id, since, until, day)
     if values is not None:
         for row in GRID_KPIS:
             metrics(values, row)

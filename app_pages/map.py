@@ -18,6 +18,7 @@ from minqing.settings import load_settings
 from ui import mapstate
 from ui.mapsource import CachedSource
 from ui.safe import md
+from ui.supervision import unreviewed_link
 
 MAP_HEIGHT = 700
 MAP_KEY = "district_map"
@@ -62,6 +63,7 @@ def _counters(counters, metric: str, grids, in_view) -> None:
     for row in range(0, len(cells), 2):
         for column, (key, value) in zip(st.columns(2), cells[row:row + 2], strict=True):
             column.metric(ui.t(key), f"{value:,}")
+    unreviewed_link(counters.index)
     _hot_grids(counters, metric, grids)
 
 

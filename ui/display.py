@@ -20,6 +20,7 @@ import html
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
@@ -27,7 +28,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 import ui
-from geo.layers import METRICS, classify
+from geo.style import METRICS, classify
 from geo.wallmap import svg_map
 from minqing import accounts, i18n
 from minqing.aggregates import HEADLINE, RANK_BY, TREND, LastGood, Reading, Snapshot
@@ -44,6 +45,7 @@ MIN_DWELL, MAX_DWELL = 5, 3600
 TICK_KEY = "_display_tick"
 VIEWER_KEY = "_display_viewer"
 TOKEN_RECHECK_S = 60.0
+STYLESHEET = Path(__file__).with_name("display.css")
 
 
 def requested() -> bool:
@@ -338,8 +340,9 @@ def tick(config: Config, token: str | None) -> None:
 
 
 def style() -> None:
-    """The display's stylesheet: Streamlit's chrome hidden, the wall over the whole viewport."""
-    st.html(f"<style>{_CSS}</style>")
+    """The display's stylesheet (``ui/display.css``): Streamlit's chrome hidden, the wall over the
+    whole viewport."""
+    st.html(STYLESHEET)
 
 
 _SVG_COLOURS = {
@@ -355,90 +358,3 @@ _MAP_CSS = (
     "sans-serif;fill:{fg};text-anchor:middle;dominant-baseline:middle;paint-order:stroke;"
     "stroke:{halo};stroke-width:6px;stroke-linejoin:round}}"
 )
-
-_CSS = """
-header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"],
-[data-testid="stSidebarCollapsedControl"], [data-testid="stDecoration"],
-[data-testid="stStatusWidget"], #MainMenu, footer[data-testid="stBottom"] { display: none !important; }
-html, body { overflow: hidden !important; }
-[data-testid="stAppViewContainer"], [data-testid="stMain"] { overflow: hidden !important; }
-[data-stale="true"], .stale-element { opacity: 1 !important; transition: none !important; }
-/* the connection dialog would cover the wall while the server restarts: the wall shows its own
-   "reconnecting" strip instead and keeps its last values on screen */
-[data-testid="stDialog"], [data-baseweb="modal"] { display: none !important; }
-body:has([data-testid="stDialog"]) .mq-offline, body:has([data-baseweb="modal"]) .mq-offline {
-  display: flex !important; }
-
-.mq-wall {
-  --u: min(1vh, 0.5625vw);
-  position: fixed; inset: 0; z-index: 999990; box-sizing: border-box;
-  display: grid; grid-template-rows: calc(var(--u) * 8) 1fr calc(var(--u) * 3.6);
-  gap: calc(var(--u) * 1.6); padding: calc(var(--u) * 2) calc(var(--u) * 2.6);
-  background: var(--bg); color: var(--fg); overflow: hidden;
-  font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
-  font-variant-numeric: tabular-nums; line-height: 1.25;
-}
-.mq-wall.theme-dark { --bg: #0b0f14; --panel: #151b23; --fg: #f3f6f9; --muted: #a9b4c0;
-  --line: #2a3441; --accent: #4fa3ff; --warn: #ff6b5f; --good: #4cd07d; --outline: #f3f6f9;
-  --halo: #0b0f14; --banner: #ffb020; --banner-fg: #1a1200; }
-.mq-wall.theme-light { --bg: #ffffff; --panel: #f1f4f7; --fg: #0e1318; --muted: #46515c;
-  --line: #d5dce3; --accent: #0b5cad; --warn: #c62828; --good: #1b7f3b; --outline: #1f2933;
-  --halo: #ffffff; --banner: #b45309; --banner-fg: #ffffff; }
-.mq-wall header { display: grid; grid-template-columns: 1fr auto 1fr; align-items: center; }
-.mq-wall .title { font-size: calc(var(--u) * 5); font-weight: 700; white-space: nowrap; }
-.mq-wall .stamp { justify-self: end; font-size: calc(var(--u) * 3); color: var(--muted); }
-.mq-wall .steps { display: flex; gap: calc(var(--u) * 0.8); }
-.mq-wall .steps i { width: calc(var(--u) * 2.2); height: calc(var(--u) * 0.9);
-  border-radius: calc(var(--u) * 0.5); background: var(--line); }
-.mq-wall .steps i.on { background: var(--accent); width: calc(var(--u) * 5); }
-.mq-wall main { display: grid; grid-template-columns: 1.32fr 1fr; gap: calc(var(--u) * 2.4);
-  min-height: 0; }
-.mq-wall aside { display: grid; grid-template-rows: auto auto 1fr; gap: calc(var(--u) * 1.6);
-  min-height: 0; }
-.mq-wall section { background: var(--panel); border-radius: calc(var(--u) * 1.2);
-  padding: calc(var(--u) * 1.4) calc(var(--u) * 1.8); min-height: 0; }
-.mq-wall .map { padding: calc(var(--u) * 1); }
-.mq-wall.theme-light .map { background: #ffffff; border: 1px solid var(--line); }
-.mq-wall .mq-map { width: 100%; height: 100%; display: block; object-fit: contain; }
-.mq-wall .map { display: flex; flex-direction: column; gap: calc(var(--u) * 0.8); }
-.mq-wall .map .mq-map { flex: 1 1 0; min-height: 0; }
-.mq-wall .legend { display: flex; flex-wrap: wrap; align-items: center; justify-content: center;
-  gap: calc(var(--u) * 0.6) calc(var(--u) * 2.2); font-size: calc(var(--u) * 2.3);
-  padding: calc(var(--u) * 0.4) calc(var(--u) * 1); }
-.mq-wall .legend b { font-size: calc(var(--u) * 2.4); margin-right: calc(var(--u) * 0.4); }
-.mq-wall .legend i { display: inline-block; width: calc(var(--u) * 3.2); height: calc(var(--u) * 2.2);
-  margin-right: calc(var(--u) * 0.8); vertical-align: middle; border-radius: calc(var(--u) * 0.3);
-  border: 1px solid var(--line); }
-.mq-wall .counters .cells { display: grid; grid-template-columns: repeat(3, 1fr);
-  gap: calc(var(--u) * 1.0) calc(var(--u) * 1.6); }
-.mq-wall .cell .k { font-size: calc(var(--u) * 2.3); color: var(--muted); white-space: nowrap; }
-.mq-wall .cell .v { font-size: calc(var(--u) * 5.2); font-weight: 700; white-space: nowrap; }
-.mq-wall .cell.warn .v { color: var(--warn); }
-.mq-wall .cell.good .v { color: var(--good); }
-.mq-wall .h { font-size: calc(var(--u) * 2.3); color: var(--muted); margin-bottom: calc(var(--u) * 0.6); }
-.mq-wall .trends .row { display: grid; grid-template-columns: repeat(3, 1fr); gap: calc(var(--u) * 1.6); }
-.mq-wall .trend .k { font-size: calc(var(--u) * 2.2); display: flex; justify-content: space-between; }
-.mq-wall .trend .k b { font-size: calc(var(--u) * 2.6); }
-.mq-wall .spark { width: 100%; display: block; aspect-ratio: 4; }
-.mq-wall .ranking { display: flex; flex-direction: column; overflow: hidden; }
-.mq-wall .ranking .h { display: flex; justify-content: space-between; align-items: baseline; }
-.mq-wall .ranking .place { color: var(--fg); font-size: calc(var(--u) * 2.8); }
-.mq-wall .r { display: grid; grid-template-columns: calc(var(--u) * 3.4) calc(var(--u) * 11) 1fr calc(var(--u) * 9);
-  align-items: center; gap: calc(var(--u) * 1); font-size: calc(var(--u) * 2.25);
-  padding: 0 calc(var(--u) * 0.6); border-radius: calc(var(--u) * 0.5);
-  flex: 0 1 calc(var(--u) * 3.1); min-height: 0; }
-.mq-wall .r.me { background: var(--accent); color: var(--bg); font-weight: 700; }
-.mq-wall .r .n { text-align: right; color: inherit; }
-.mq-wall .r .v { text-align: right; }
-.mq-wall .r .bar { height: calc(var(--u) * 1.2); background: var(--line); border-radius: calc(var(--u) * 0.6); }
-.mq-wall .r .bar i { display: block; height: 100%; background: var(--good); border-radius: inherit; }
-.mq-wall .r.me .bar i { background: var(--bg); }
-.mq-wall footer { display: flex; justify-content: space-between; align-items: center;
-  font-size: calc(var(--u) * 1.9); color: var(--muted); }
-.mq-wall .notes { color: var(--banner); }
-.mq-wall .banner, .mq-wall .mq-offline { position: absolute; left: 0; right: 0; bottom: 0; z-index: 2;
-  display: flex; justify-content: center; align-items: center; height: calc(var(--u) * 6.4);
-  font-size: calc(var(--u) * 3.4); font-weight: 700; background: var(--banner); color: var(--banner-fg); }
-.mq-wall .mq-offline { display: none; }
-.mq-wall .waiting { place-self: center; grid-row: 2; font-size: calc(var(--u) * 5); color: var(--muted); }
-"""
