@@ -206,10 +206,11 @@ def preview_households(engine: Engine, path: str | Path, *, scope: Scope | None 
         each(empty, "value_empty", "skip", name)
         keep &= ~empty
     codes = table["code"]
-    dup = keep & codes.duplicated(keep="first").to_numpy()
+    kept_codes = codes.where(keep)  # a row already left out does not make a later one a duplicate
+    dup = keep & kept_codes.duplicated(keep="first").to_numpy()
     if dup.any():
-        firsts = dict(zip(codes[~codes.duplicated()], rows[~codes.duplicated().to_numpy()],
-                          strict=True))
+        first = keep & ~kept_codes.duplicated(keep="first").to_numpy()
+        firsts = dict(zip(codes[first], rows[first], strict=True))
         for i in np.flatnonzero(dup):
             f.append(Finding("duplicate_code", "skip", row=int(rows[i]), field="code",
                              value=codes.iloc[i], detail={"first_row": int(firsts[codes.iloc[i]])}))
