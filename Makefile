@@ -34,6 +34,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/kpi.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/display_soak.py
+	$(BIN)/python bench/load.py
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/rebalance.py
+	$(BIN)/python bench/access.py
 
 demo: $(STAMP)
 	$(BIN)/minqing demo --replace

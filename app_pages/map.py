@@ -1,4 +1,5 @@
-"""District map (一张图): grids coloured by a measure, switchable overlays, click to drill down."""
+"""District map (一张图): grids coloured by a measure, overlays, households by viewport; the whole
+view in the address bar; click a grid to drill down."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ import ui
 from geo import district
 from geo.assets import use_local_assets
 from geo.basemap import resolve_basemap
-from geo.layers import METRICS
-from minqing import kpi, mapdata
+from geo.style import METRICS
+from geo.viewport import Viewport
+from minqing import kpi
 from minqing.clock import today
 from minqing.settings import load_settings
+from ui import mapstate
+from ui.mapsource import CachedSource
 from ui.safe import md
+from ui.supervision import unreviewed_link
 
 MAP_HEIGHT = 700
 MAP_KEY = "district_map"
+RETURNED = ["last_active_drawing", "bounds", "zoom", "center"]
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,45 +32,29 @@ def _setup():
     return resolve_basemap(load_settings())
 
 
-@st.cache_data(ttl=900, show_spinner=False, max_entries=16)
-def _frames(_engine, version: str, scope, day):
-    return (mapdata.grid_frame(_engine, scope=scope), mapdata.town_frame(_engine, scope=scope),
-            kpi.grid_counters(_engine, scope=scope, today=day))
-
-
-@st.cache_data(ttl=900, show_spinner=False, max_entries=16)
-def _base(_engine, version: str, scope, day, lang: str, gcj02: bool) -> district.BaseLayers:
-    grids, towns, counters = _frames(_engine, version, scope, day)
-    return district.base_layers(grids, towns, counters, lang, gcj02=gcj02)
-
-
-@st.cache_data(ttl=900, show_spinner=False, max_entries=32)
-def _overlay(_engine, version: str, scope, day, lang: str, kind: str, gcj02: bool):
-    if kind == "households":
-        frame = mapdata.household_points(_engine, scope=scope)
-    elif kind == "groups":
-        frame = mapdata.service_groups(_engine, scope=scope)
-    else:
-        frame = mapdata.open_case_points(_engine, scope=scope, today=day)
-    grids = _frames(_engine, version, scope, day)[0]
-    return district.overlay_rows(kind, frame, lang, grids=grids, gcj02=gcj02)
-
-
-def _controls() -> tuple[str, list[str]]:
-    linked = st.query_params.get("metric")
-    if linked in METRICS and "map_metric" not in st.session_state:
-        st.session_state.map_metric = linked
+def _choice() -> district.MapChoice:
+    """Metric and overlays: from the link on arrival, then from the widgets; kept in the URL."""
+    linked = mapstate.parse(st.query_params)
+    st.session_state.setdefault("map_metric", linked.metric)
+    st.session_state.setdefault("map_overlays", list(linked.overlays))
     metric = st.selectbox(ui.t("map.metric"), list(METRICS), key="map_metric",
                           format_func=lambda k: ui.t(f"map.metric.{k}"))
     overlays = st.pills(ui.t("map.overlays"), district.OVERLAYS, selection_mode="multi",
-                        default=[], key="map_overlays",
-                        format_func=lambda k: ui.t(f"map.layer.{k}"))
-    return metric, list(overlays or [])
+                        key="map_overlays", format_func=lambda k: ui.t(f"map.layer.{k}"))
+    state = mapstate.MapState(metric, tuple(k for k in district.OVERLAYS if k in (overlays or [])))
+    mapstate.write({k: v for k, v in mapstate.to_params(state).items() if k != "view"})
+    return district.MapChoice(state.metric, state.overlays)
 
 
-def _counters(counters, metric: str, grids) -> None:
+def _counters(counters, metric: str, grids, in_view) -> None:
+    """Headline counters and hot grids of the scope, or of the grids in view once zoomed in."""
+    if in_view is None:
+        st.markdown(f"**{ui.t('map.counters.scope')}**")
+    else:
+        counters = counters.loc[list(in_view)]
+        st.markdown(f"**{ui.t('map.counters.in_view', n=len(in_view))}**",
+                    help=ui.t("map.counters.in_view_help"))
     totals = kpi.grid_headline(counters)
-    st.markdown(f"**{ui.t('map.in_view')}**")
     cells = [("kpi.grids", totals["grids"]), ("kpi.households", totals["households"]),
              ("kpi.open_cases", totals["open_cases"]),
              ("kpi.overdue_cases", totals["overdue_cases"]),
@@ -73,6 +63,7 @@ def _counters(counters, metric: str, grids) -> None:
     for row in range(0, len(cells), 2):
         for column, (key, value) in zip(st.columns(2), cells[row:row + 2], strict=True):
             column.metric(ui.t(key), f"{value:,}")
+    unreviewed_link(counters.index)
     _hot_grids(counters, metric, grids)
 
 
@@ -99,34 +90,37 @@ def _clicked_grid(state: dict | None) -> int | None:
 def _map_panel(day) -> None:
     basemap = _setup()
     engine, version, scope, lang = ui.engine(), ui.version(), ui.current_scope(), ui.lang()
-    grids, _towns, counters = _frames(engine, version, scope, day)
+    source = CachedSource(engine, version, scope, day, lang, basemap.gcj02)
+    start = mapstate.arrival(repr(scope), MAP_KEY)
+    reported = st.session_state.get(MAP_KEY)
+    view = Viewport.from_map(reported)
     side, main = st.columns([1.25, 3.2], gap="medium")
     with side:
-        metric, overlays = _controls()
-    st.query_params["metric"] = metric
-    base = _base(engine, version, scope, day, lang, basemap.gcj02)
-    _, style = district.metric_overlay(base.geometry.grid_ids, counters, metric, lang,
-                                       overlays=tuple(overlays))
-    layers = [style] + [district.point_layer(*_overlay(engine, version, scope, day, lang, kind,
-                                                       basemap.gcj02)) for kind in overlays]
+        choice = _choice()
+    built = district.district_map(source, choice, basemap, view=view, start=start)
     with main:  # the map goes out before the side panel's counters: it is what people wait for
-        state = st_folium(district.build_map(base, basemap), key=MAP_KEY, height=MAP_HEIGHT,
-                          use_container_width=True, returned_objects=["last_active_drawing"],
-                          feature_group_to_add=layers)
+        state = st_folium(built.map, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
+                          returned_objects=RETURNED, feature_group_to_add=built.layers)
     grid_id = _clicked_grid(state)
     if grid_id is not None:
         st.switch_page("app_pages/grid.py", query_params={"grid": str(grid_id)})
+    if view is not None:
+        centre = (reported or {}).get("center") or {}
+        mapstate.remember_view((centre.get("lat"), centre.get("lng")) if centre else None,
+                               view.zoom)
     with side:
-        if "households" in overlays and int(counters["households"].sum()) > district.POINT_LIMIT:
-            st.caption(ui.t("map.households_binned"))
-        _counters(counters, metric, grids)
+        if built.households is not None:
+            st.caption(ui.t("map.households.points", n=f"{len(built.households.rows):,}")
+                       if built.households.kind == "household" else ui.t("map.households.cells"))
+        grids, _towns, counters = source.frames()
+        _counters(counters, choice.metric, grids, built.in_view)
 
 
 def page() -> None:
     st.title(ui.t("map.title"))
     ui.demo_badge()
     day = today()
-    st.caption(ui.t("map.caption", today=day.isoformat()))
+    st.caption(f"{ui.t('map.caption', today=day.isoformat())} {ui.t('map.copy_link')}")
     basemap = _setup()
     if basemap.problem:
         st.info(ui.t("map.basemap_problem", why=md(basemap.problem)))

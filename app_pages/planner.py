@@ -14,12 +14,9 @@ def page() -> None:
     ui.demo_badge()
     st.caption(ui.t("plan.caption"))
     current = planning.layers.current_layer(ui.engine())
-    left, right = st.columns([3, 1])
     if current is not None:
-        left.caption(ui.t("plan.current", number=current.number,
-                          at=current.created_at.strftime("%Y-%m-%d %H:%M")))
-    with right:
-        planning.actor_input()
+        st.caption(ui.t("plan.current", number=current.number,
+                        at=current.created_at.strftime("%Y-%m-%d %H:%M")))
     tabs = st.tabs([ui.t(f"plan.tab.{k}") for k in
                     ("check", "propose", "pairings", "versions", "bounds")])
     with tabs[0]:

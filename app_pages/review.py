@@ -12,11 +12,10 @@ from minqing.supervision import reviews
 from ui.casework import flash, show_refusal
 from ui.safe import md
 from ui.supervision import (
-    actor_input,
+    actor,
     area_picker,
     blank,
     export_button,
-    remember_actor,
     show_table,
 )
 
@@ -34,7 +33,7 @@ def _entries(frame: pd.DataFrame, extra: dict | None = None) -> pd.DataFrame:
     return shown
 
 
-def _review_form(queue: pd.DataFrame, head: str) -> None:
+def _review_form(queue: pd.DataFrame) -> None:
     rows = {int(r.id): r for r in queue.itertuples()}
     entry_id = st.selectbox(ui.t("review.pick"), list(rows), key="review_entry",
                             format_func=lambda i: f"{i} · {rows[i].entry_date} · {rows[i].cadre}")
@@ -45,14 +44,12 @@ def _review_form(queue: pd.DataFrame, head: str) -> None:
         outcome = st.radio(ui.t("review.outcome"), [o.value for o in reviews.Outcome],
                            format_func=lambda o: ui.t(f"review.outcome.{o}"), horizontal=True)
         comment = st.text_area(ui.t("review.field.request"), height=70)
-        reviewer = actor_input("reviewer", "review.field.reviewer", default=head)
         submitted = st.form_submit_button(ui.t("review.submit"), type="primary")
     if not submitted:
         return
-    remember_actor(reviewer)
     try:
         reviews.review_entry(ui.engine(), scope=ui.current_scope(), entry_id=entry_id,
-                             outcome=outcome, reviewer=reviewer, comment=comment)
+                             outcome=outcome, reviewer=actor(), comment=comment)
     except DomainError as exc:
         show_refusal(exc)
         return
@@ -101,7 +98,7 @@ def page() -> None:
     area = area_picker()
     if area is None:
         return
-    area_id, area_name, head = area
+    area_id, area_name, _ = area
     flash(FLASH)
     queue = reviews.review_queue(ui.engine(), scope=ui.current_scope(), area_id=area_id)
     st.subheader(ui.t("review.queue", n=len(queue)))
@@ -112,7 +109,7 @@ def page() -> None:
         show_table(shown)
         export_button(shown, title=ui.t("review.queue", n=len(queue)), file="review-queue",
                       filters=[(ui.t("sv.area"), area_name)])
-        _review_form(queue, head)
+        _review_form(queue)
     back = reviews.returned_entries(ui.engine(), scope=ui.current_scope(), area_id=area_id)
     st.subheader(ui.t("review.returned", n=len(back)))
     returned = _entries(back, {ui.t("review.request"): back["request"]})

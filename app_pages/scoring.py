@@ -15,7 +15,7 @@ from minqing.kpi import KPIS
 from minqing.supervision import scoring
 from ui.casework import show_refusal
 from ui.safe import md
-from ui.supervision import actor_input, export_button, remember_actor, town_filter
+from ui.supervision import actor, export_button, town_filter
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -40,12 +40,10 @@ def _criteria(year: int, weights: scoring.Weights) -> None:
                                              value=weights.weight(item), step=0.1, format="%.2f")
                   for i, item in enumerate(scoring.ITEMS)}
         stars = cols[-1].number_input(ui.t("score.stars"), 0, 1000, value=weights.stars)
-        actor = actor_input(f"criteria_actor_{year}")
         if not st.form_submit_button(ui.t("score.save")):
             return
-    remember_actor(actor)
     try:
-        scoring.save_weights(ui.engine(), year=year, actor=actor,
+        scoring.save_weights(ui.engine(), year=year, actor=actor(), scope=ui.current_scope(),
                              weights=scoring.Weights(**values, stars=int(stars)))
     except DomainError as exc:
         show_refusal(exc)
@@ -106,9 +104,14 @@ def page() -> None:
         _criteria(year, weights)
         table = _live(engine, ui.version(), scope, year, weights, today())
         st.info(ui.t("score.live", year=year), icon=":material/calculate:")
-        if year < today().year and st.button(ui.t("score.publish", year=year)):
-            scoring.publish(engine, scope=scope, year=year)
-            st.rerun()
+        if (year < today().year and scope.level == "district"
+                and st.button(ui.t("score.publish", year=year))):
+            try:
+                scoring.publish(engine, scope=scope, year=year)
+            except DomainError as exc:
+                show_refusal(exc)
+            else:
+                st.rerun()
     else:
         table, weights = frozen
         st.success(ui.t("score.published", year=year), icon=":material/verified:")

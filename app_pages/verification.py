@@ -11,11 +11,10 @@ from minqing.errors import DomainError
 from minqing.supervision import verification as v
 from ui.casework import flash, show_refusal
 from ui.supervision import (
-    actor_input,
+    actor,
     blank,
     case_table,
     export_button,
-    remember_actor,
     show_table,
     town_filter,
 )
@@ -52,14 +51,12 @@ def _form(items: pd.DataFrame, quarter: str) -> None:
         verified = st.radio(ui.t("verify.field.verified"), [True, False], horizontal=True,
                             format_func=lambda b: ui.t("verify.yes" if b else "verify.no"))
         note = st.text_area(ui.t("verify.field.note"), height=70)
-        verifier = actor_input("verifier", "verify.field.verifier")
         submitted = st.form_submit_button(ui.t("verify.submit"), type="primary")
     if not submitted:
         return
-    remember_actor(verifier)
     try:
         v.verify(ui.engine(), scope=ui.current_scope(), case_id=case_id, quarter=quarter,
-                 verified=verified, verifier=verifier, note=note)
+                 verified=verified, verifier=actor(), note=note)
     except DomainError as exc:
         show_refusal(exc)
         return

@@ -3,8 +3,9 @@
     python bench/display_soak.py [--url URL] [--minutes 10] [--concurrent-minutes 3]
                                  [--displays 10] [--dwell 5] [--warmup 60] [--quick]
 
-Starts its own app process over the demo district (``--url``, default the configured database)
-and headless Chromium with every request outside localhost blocked, then:
+Starts its own app process over the demo district (``--url``, default the configured database),
+makes a display link for the demo's ``display`` account (revoked at the end) and starts headless
+Chromium with every request outside localhost blocked, then:
 
 1. one display at 1920x1080 with ``dwell`` seconds per view for ``--minutes``;
 2. ``--displays`` displays at once (each in its own browser context) for ``--concurrent-minutes``.
@@ -195,16 +196,24 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
     from sqlalchemy import func, select
 
-    from minqing.models import Town
+    from minqing import accounts
+    from minqing.access import Role
+    from minqing.models import Account, Town
+    from minqing.scope import Scope
     from minqing.store import get_engine
 
     engine = get_engine(args.url)
     with engine.connect() as conn:
         towns = int(conn.scalar(select(func.count()).select_from(Town)))
+        account = conn.scalar(select(Account.id).where(Account.role == Role.DISPLAY.value))
+    if account is None:
+        raise SystemExit("no display account in the store (the demo has one: minqing demo)")
+    token = accounts.create_display_token(engine, by=Scope.district(), account_id=account,
+                                          label="display soak")
     engine.dispose()
     load_before = os.getloadavg()[0]
     proc, base = _start_app(args.url)
-    url = f"{base}/display?dwell={args.dwell}"
+    url = f"{base}/display?token={token}&dwell={args.dwell}"
     result: dict = {}
     try:
         with sync_playwright() as pw:
@@ -272,6 +281,10 @@ def main() -> None:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        tokens = accounts.display_tokens(engine, scope=Scope.district())
+        mine = (tokens["label"] == "display soak") & tokens["revoked_at"].isna()
+        for token_id in tokens.loc[mine, "id"]:
+            accounts.revoke_display_token(engine, by=Scope.district(), token_id=int(token_id))
     print(json.dumps(result, ensure_ascii=False))
 
 

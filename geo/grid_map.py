@@ -1,15 +1,15 @@
 """A folium map of one grid: its outline, its households, its service point and its open cases.
 
 A grid holds at most a few hundred households, so every household is drawn as a point (no
-aggregation needed, unlike the district map). The point layers, their escaping and their colours
-are the district map's own (:mod:`geo.layers`, :mod:`geo.mapview`), so a case looks the same on
-both maps; the green channel is added to the case popup here. Every asset is served by the app
+aggregation needed, unlike the district map). The map shell, the point layers, their escaping and
+their colours are the district map's own (:func:`geo.mapview.new_map`, :mod:`geo.layers`,
+:mod:`geo.style`), so a case looks the same on both maps. Every asset is served by the app
 (:func:`geo.assets.use_local_assets`): nothing is loaded from a CDN.
 """
 
 from __future__ import annotations
 
-import html
+import datetime as dt
 
 import folium
 import geopandas as gpd
@@ -18,15 +18,19 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo.assets import use_local_assets
-from geo.basemap import Basemap, add_basemap
+from geo.basemap import Basemap
 from geo.crs import shift_to_gcj02
-from geo.layers import case_rows, household_rows
-from geo.mapview import point_layer, shift_rows
+from geo.layers import case_rows, household_rows, html_text
+from geo.mapview import new_map, point_layer, shift_rows
+from geo.style import PALETTE
+from minqing.clock import today as clock_today
+from minqing.deadlines import days_overdue
 from minqing.i18n import t
 
 __all__ = ["grid_map"]
 
-_OUTLINE = {"color": "#1f2933", "weight": 2.5, "fillColor": "#90a4ae", "fillOpacity": 0.12}
+_OUTLINE = {"color": PALETTE["grid_outline"], "weight": 2.5,
+            "fillColor": PALETTE["grid_outline_fill"], "fillOpacity": 0.12}
 
 
 def _outline(geom: BaseGeometry, name: str, gcj02: bool) -> folium.GeoJson:
@@ -36,26 +40,26 @@ def _outline(geom: BaseGeometry, name: str, gcj02: bool) -> folium.GeoJson:
     return folium.GeoJson(
         mapping(geom), name="grid", control=False,
         style_function=lambda _feature: _OUTLINE,
-        tooltip=folium.Tooltip(html.escape(name)),
+        tooltip=folium.Tooltip(html_text(name)),
     )
 
 
 def _service_point(lat: float, lon: float, label: str, gcj02: bool) -> folium.CircleMarker:
     (row,) = shift_rows([[lat, lon]], gcj02)
     return folium.CircleMarker(
-        location=row[:2], radius=8, weight=2, color="#ffffff", fill=True, fill_color="#00796b",
-        fill_opacity=0.95, tooltip=html.escape(label),
+        location=row[:2], radius=8, weight=2, color=PALETTE["case_line"], fill=True,
+        fill_color=PALETTE["group"],
+        fill_opacity=0.95, tooltip=html_text(label),
     )
 
 
-def _case_frame(backlog: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The backlog in the shape :func:`geo.layers.case_rows` reads; green channel in the title
-    (as text: intranet PCs often have no emoji font)."""
+def _case_frame(backlog: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """The backlog in the shape :func:`geo.layers.case_rows` reads (which marks the green
+    channel in the popup, as on the district map); days overdue as :mod:`minqing.deadlines`
+    counts them."""
     frame = backlog.rename(columns={"id": "case_id"}).copy()
-    frame["days_overdue"] = (-frame["days_left"]).clip(lower=0)
-    mark = f"【{t('case.green_short', lang)}】"
-    frame["title"] = [(mark if green else "") + str(title)
-                      for title, green in zip(frame["title"], frame["green_channel"], strict=True)]
+    frame["days_overdue"] = [days_overdue(status, deadline, today) for status, deadline
+                             in zip(frame["status"], frame["deadline"], strict=True)]
     return frame
 
 
@@ -68,6 +72,7 @@ def grid_map(
     service_point: tuple[float, float] | None,
     basemap: Basemap,
     lang: str,
+    today: dt.date | None = None,
 ) -> folium.Map:
     """Build the grid's map.
 
@@ -81,6 +86,7 @@ def grid_map(
     service_point : ``(lat, lon)`` of the service group, if any.
     basemap : from :func:`geo.basemap.resolve_basemap`.
     lang : catalogue language for labels.
+    today : the day overdue is judged on (default :func:`minqing.clock.today`).
 
     Returns
     -------
@@ -89,11 +95,7 @@ def grid_map(
     """
     use_local_assets()
     minx, miny, maxx, maxy = geom.bounds
-    # keyboard=False: Leaflet's keyboard handler focuses the map on mousedown, which can scroll
-    # the page under the pointer so that the click lands elsewhere (seen on the district map).
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=15, tiles=None,
-                   control_scale=True, keyboard=False)
-    add_basemap(m, basemap)
+    m = new_map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom=15, basemap=basemap)
     _outline(geom, name, basemap.gcj02).add_to(m)
     if not households.empty:
         rows = shift_rows(household_rows(households, lang), basemap.gcj02)
@@ -103,7 +105,7 @@ def grid_map(
     if not backlog.empty:
         grids = gpd.GeoDataFrame({"grid_id": [int(backlog["grid_id"].iloc[0])]},
                                  geometry=[geom], crs="EPSG:4326")
-        rows = shift_rows(case_rows(_case_frame(backlog, lang), grids, lang), basemap.gcj02)
+        rows = shift_rows(case_rows(_case_frame(backlog, today or clock_today()), grids, lang), basemap.gcj02)
         m.add_child(point_layer("case", rows))
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
     return m

@@ -21,143 +21,26 @@ import shapely
 from pyproj import Transformer
 
 from geo.crs import gk_crs, shift_to_gcj02
+from geo.style import METRICS, care_category
 from minqing.i18n import t
 from minqing.links import case_url
-from minqing.vocab import HouseholdTag, Track
+from minqing.vocab import HouseholdTag
 
 __all__ = [
-    "METRICS",
-    "Classes",
     "GridCards",
     "GridGeometry",
-    "Metric",
     "case_rows",
-    "classify",
     "grid_cards",
     "grid_geometry",
     "grid_tooltip_html",
     "group_rows",
     "hexbin_households",
     "household_rows",
+    "html_text",
     "town_labels",
 ]
 
 PRECISION = 5  # decimal degrees kept: ~1 m, far below a pixel at district and town zoom
-NO_DATA = "#cfd4da"
-
-
-@dataclass(frozen=True)
-class Metric:
-    """How one grid metric is coloured.
-
-    ``zero_colour`` gives 0 its own class: for open cases, overdue and risks a grid with none is
-    "quiet" and should recede; for diary entries a grid with none is the thing to see.
-    ``missing_colour`` is for grids without any value (no diary entry ever: "days since" is
-    undefined, and worse than any number of days). ``low_stands_out``: the grids to look at are
-    those with the *lowest* values (too few diary entries), not the highest.
-    """
-
-    key: str
-    palette: tuple[str, ...]
-    zero_colour: str | None = "#f1f3f5"
-    missing_colour: str = NO_DATA
-    low_stands_out: bool = False
-
-
-METRICS: dict[str, Metric] = {
-    m.key: m
-    for m in (
-        Metric("households", ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")),
-        Metric("open_cases", ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")),
-        Metric("overdue_cases", ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")),
-        Metric("risks_90d", ("#f1eef6", "#d7b5d8", "#df65b0", "#dd1c77", "#980043")),
-        Metric("days_since_diary", ("#ffffd4", "#fed98e", "#fe9929", "#d95f0e", "#993404"),
-               zero_colour=None, missing_colour="#4a1a04"),
-        Metric("diary_30d", ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"),
-               zero_colour="#fcbba1", low_stands_out=True),
-    )
-}
-
-
-@dataclass(frozen=True)
-class Classes:
-    """A classification: class ``i`` covers ``(uppers[i-1], uppers[i]]``; -1 is "no value"."""
-
-    index: np.ndarray
-    uppers: tuple[float, ...]
-    colours: tuple[str, ...]
-    labels: tuple[str, ...]
-    missing_colour: str
-    counts: tuple[int, ...]
-
-
-def _quantile_uppers(values: np.ndarray, k: int) -> list[float]:
-    """Upper bounds of up to ``k`` quantile classes of integer counts, duplicates merged."""
-    if values.size == 0:
-        return []
-    qs = np.quantile(values, np.linspace(0, 1, k + 1)[1:], method="higher")
-    return sorted({float(np.ceil(q)) for q in qs})
-
-
-def _range_label(low: float, high: float) -> str:
-    low_i, high_i = int(low), int(high)
-    return f"{low_i}" if low_i == high_i else f"{low_i}–{high_i}"
-
-
-def classify(values, metric: Metric, k: int = 5) -> Classes:
-    """Put integer-valued grid metrics into at most ``k`` quantile classes with a fixed palette.
-
-    Quantiles suit counts that are skewed (a few grids hold most overdue cases); on integers
-    they can coincide, so equal bounds merge and a metric with few distinct values gets fewer
-    classes rather than empty ones. Zero is its own class when the metric says so, so that the
-    "nothing here" grids never share a colour with the lightest hot spot.
-
-    Parameters
-    ----------
-    values : array_like
-        One value per grid; NaN means "no value" (class -1).
-    metric : Metric
-        Palette and the meaning of zero and of a missing value.
-    k : int
-        The most classes to make (the palette has 5 colours).
-
-    Returns
-    -------
-    Classes
-
-    Examples
-    --------
-    >>> c = classify([0, 0, 1, 2, 3, 10], METRICS["open_cases"])
-    >>> c.labels[0], int(c.index[-1]) == len(c.uppers) - 1
-    ('0', True)
-    """
-    v = np.asarray(values, dtype=float)
-    valid = ~np.isnan(v)
-    index = np.full(v.shape, -1, dtype=int)
-    uppers: list[float] = []
-    lows: list[float] = []
-    colours: list[str] = []
-    positive = v[valid]
-    if metric.zero_colour is not None:
-        if (positive <= 0).any():
-            uppers.append(0.0)
-            lows.append(0.0)
-            colours.append(metric.zero_colour)
-        positive = positive[positive > 0]
-    rest = _quantile_uppers(positive, k - len(uppers))
-    palette = metric.palette[len(metric.palette) - len(rest):] if rest else ()
-    prev = uppers[-1] if uppers else (float(positive.min()) - 1 if positive.size else 0.0)
-    for upper, colour in zip(rest, palette, strict=True):
-        lows.append(prev + 1)
-        uppers.append(upper)
-        colours.append(colour)
-        prev = upper
-    if uppers:
-        index[valid] = np.searchsorted(np.asarray(uppers), v[valid], side="left")
-        index[valid] = np.minimum(index[valid], len(uppers) - 1)
-    counts = tuple(int((index == i).sum()) for i in range(len(uppers)))
-    labels = tuple(_range_label(lo, hi) for lo, hi in zip(lows, uppers, strict=True))
-    return Classes(index, tuple(uppers), tuple(colours), labels, metric.missing_colour, counts)
 
 
 # --- geometry -------------------------------------------------------------------------------
@@ -255,15 +138,26 @@ def grid_geometry(
 def town_labels(towns: gpd.GeoDataFrame) -> list[list]:
     """``[lat, lon, name]`` per town at a point inside it (escaped; names are data)."""
     points = shapely.point_on_surface(np.asarray(towns.geometry.values))
-    return [[round(p.y, PRECISION), round(p.x, PRECISION), html.escape(str(name))]
+    return [[round(p.y, PRECISION), round(p.x, PRECISION), html_text(name)]
             for p, name in zip(points, towns["name"], strict=True)]
 
 
 # --- tooltips and popups --------------------------------------------------------------------
 
 
-def _esc(value: object) -> str:
-    return html.escape("" if value is None or value is pd.NA else str(value))
+def html_text(value: object) -> str:
+    """User-entered text for a tooltip or popup: HTML-escaped, and braces as HTML entities.
+
+    folium (through branca) compiles every element's rendered output as a Jinja template once
+    more, so ``{{ ... }}`` in a name or a case title would be evaluated on the server (template
+    injection, up to running commands). As entities the braces never reach Jinja and the browser
+    still shows them as typed.
+    """
+    text = "" if value is None or value is pd.NA else str(value)
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+_esc = html_text
 
 
 @dataclass(frozen=True)
@@ -274,7 +168,7 @@ class GridCards:
     labels once and one short row per grid is a fifth of it. Every string in ``labels`` and
     ``rows`` is already HTML-escaped (names are data entry; labels come from the catalogue).
 
-    ``rows[i]`` is ``[name, town, kind_label, leader, *counts]`` with ``counts`` in
+    ``rows[i]`` is ``[name, code, town, kind_label, leader, *counts]`` with ``counts`` in
     :data:`METRICS` order (``None`` where there is no value).
     """
 
@@ -287,8 +181,8 @@ def grid_cards(grids: pd.DataFrame, counters: pd.DataFrame, lang: str) -> GridCa
     values = counters.reindex(grids["grid_id"])[list(METRICS)].to_numpy(dtype=float)
     rows = []
     for grid, counts in zip(grids.itertuples(index=False), values, strict=True):
-        rows.append([_esc(grid.name), _esc(grid.town_name), t(f"grid_kind.{grid.kind}", lang),
-                     _esc(grid.leader) or "—",
+        rows.append([_esc(grid.name), _esc(grid.code), _esc(grid.town_name),
+                     t(f"grid_kind.{grid.kind}", lang), _esc(grid.leader) or "—",
                      *[None if np.isnan(v) else int(v) for v in counts]])
     labels = {"leader": t("map.leader", lang), "hint": t("map.click_to_open", lang),
               "metrics": [t(f"map.metric.{key}", lang) for key in METRICS]}
@@ -298,10 +192,10 @@ def grid_cards(grids: pd.DataFrame, counters: pd.DataFrame, lang: str) -> GridCa
 def grid_tooltip_html(cards: GridCards, i: int) -> str:
     """The HTML the browser builds for grid ``i`` (the Python twin of the map's JS, for tests
     and for pages that want a grid card outside the map)."""
-    name, town, kind, leader, *counts = cards.rows[i]
+    name, code, town, kind, leader, *counts = cards.rows[i]
     cells = "".join(f"<tr><td>{label}</td><td>{'—' if v is None else v}</td></tr>"
                     for label, v in zip(cards.labels["metrics"], counts, strict=True))
-    return (f"<div class='mq-tip'><b>{name}</b><div class='mq-sub'>{town} · {kind}</div>"
+    return (f"<div class='mq-tip'><b>{name}</b><div class='mq-sub'>{code} · {town} · {kind}</div>"
             f"<div>{cards.labels['leader']}：{leader}</div><table>{cells}</table>"
             f"<div class='mq-hint'>{cards.labels['hint']}</div></div>")
 
@@ -312,13 +206,17 @@ def grid_tooltip_html(cards: GridCards, i: int) -> str:
 def hexbin_households(frame: pd.DataFrame, *, size_m: float = 600.0) -> pd.DataFrame:
     """Aggregate household points into pointy-top hexagons of circumradius ``size_m`` metres.
 
-    For the district view: ~135,000 points become a few thousand cells (count and vulnerable
-    households per cell), computed in a local Gauss-Krüger CRS so cells are equal-area.
+    For district and town views: ~135,000 points become a few thousand cells (count and
+    households needing care per cell), computed in a local Gauss-Krüger CRS so cells are
+    equal-area. Each cell is placed at the mean position of its own households, not at the
+    hexagon's centre: the mark stays where people live and never spills over the scope's outline
+    (a hexagon on the border would).
 
     Returns
     -------
     DataFrame
-        ``lat``, ``lon`` (cell centre, EPSG:4326), ``households``, ``vulnerable``.
+        ``lat``, ``lon`` (mean of the cell's households, EPSG:4326), ``households``,
+        ``vulnerable`` (households with any special tag).
     """
     if frame.empty:
         return pd.DataFrame(columns=["lat", "lon", "households", "vulnerable"])
@@ -336,12 +234,12 @@ def hexbin_households(frame: pd.DataFrame, *, size_m: float = 600.0) -> pd.DataF
     rounded[fix_q, 0] = -rounded[fix_q, 1] - rounded[fix_q, 2]
     rounded[fix_r, 2] = -rounded[fix_r, 0] - rounded[fix_r, 1]
     cells = pd.DataFrame({"q": rounded[:, 0].astype(int), "r": rounded[:, 2].astype(int),
+                          "x": x, "y": y,
                           "vulnerable": frame["tags"].fillna("").ne("").astype(int)})
-    agg = cells.groupby(["q", "r"]).agg(households=("vulnerable", "size"),
+    agg = cells.groupby(["q", "r"]).agg(x=("x", "mean"), y=("y", "mean"),
+                                        households=("vulnerable", "size"),
                                         vulnerable=("vulnerable", "sum")).reset_index()
-    cx = size_m * np.sqrt(3) * (agg["q"] + agg["r"] / 2)
-    cy = size_m * 1.5 * agg["r"]
-    lon, lat = back.transform(cx.to_numpy(), cy.to_numpy())
+    lon, lat = back.transform(agg["x"].to_numpy(), agg["y"].to_numpy())
     return pd.DataFrame({"lat": np.round(lat, PRECISION), "lon": np.round(lon, PRECISION),
                          "households": agg["households"], "vulnerable": agg["vulnerable"]})
 
@@ -353,25 +251,24 @@ def _tag_labels(tags: str, lang: str) -> str:
 
 
 def household_rows(frame: pd.DataFrame, lang: str | None = None) -> list[list]:
-    """``[lat, lon, needs_care]`` per household, plus a tooltip when ``lang`` is given.
+    """``[lat, lon, care]`` per household (``care``: :func:`geo.style.care_category`), plus a
+    tooltip when ``lang`` is given.
 
-    Without ``lang`` (district and town views) nothing personal is sent: the map doubles as the
-    wall display, and 10,000 names would be most of a town view's payload; such points are drawn
-    on a canvas and are not interactive. With ``lang`` (a single grid: a few hundred households)
-    each row gets ``tooltip_html`` (head name as the data layer gave it, code, size, care tags;
-    all escaped) and the points are hoverable.
+    No name ever: the district map doubles as the wall display, and street views send thousands
+    of points. Without ``lang`` (district map) the points are drawn on a canvas and are not
+    interactive. With ``lang`` (a single grid: a few hundred households) each row gets
+    ``tooltip_html`` (household code, size, special-household tags; escaped).
     """
     lat = np.round(frame["lat"].to_numpy(dtype=float), PRECISION)
     lon = np.round(frame["lon"].to_numpy(dtype=float), PRECISION)
-    tags = frame["tags"].fillna("").astype(str)
-    rows = [[float(a), float(b), int(c)] for a, b, c in zip(lat, lon, tags.ne(""), strict=True)]
+    care = [care_category(tags) for tags in frame["tags"].fillna("").astype(str)]
+    rows = [[float(a), float(b), c] for a, b, c in zip(lat, lon, care, strict=True)]
     if lang is None:
         return rows
     for row, h in zip(rows, frame.itertuples(index=False), strict=True):
-        care = _tag_labels(h.tags, lang)
-        row.append(f"<b>{_esc(h.head_name)}</b> {t('map.household_of', lang)} · {_esc(h.code)}"
-                   f"<br>{t('map.household_size', lang)}：{int(h.size)}"
-                   + (f"<br>{care}" if care else ""))
+        tags = _tag_labels(h.tags, lang)
+        row.append(f"<b>{_esc(h.code)}</b> · {t('map.household_size', lang)}：{int(h.size)}"
+                   + (f"<br>{tags}" if tags else ""))
     return rows
 
 
@@ -390,10 +287,6 @@ def group_rows(groups: pd.DataFrame, lang: str) -> list[list]:
     return rows
 
 
-TRACK_COLOURS = {Track.IMMEDIATE.value: "#2e7d32", Track.PROMISED.value: "#1565c0",
-                 Track.LIAISON.value: "#7b1fa2", Track.SUPERVISED.value: "#ef6c00"}
-
-
 def _fallback_points(cases: pd.DataFrame, grids: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Cases without a household sit inside their grid, spread a little so they do not stack."""
     inner = shapely.point_on_surface(np.asarray(grids.geometry.values))
@@ -410,7 +303,8 @@ def _fallback_points(cases: pd.DataFrame, grids: gpd.GeoDataFrame) -> tuple[np.n
 
 
 def case_rows(cases: pd.DataFrame, grids: gpd.GeoDataFrame, lang: str) -> list[list]:
-    """``[lat, lon, colour, overdue, popup_html]`` per open case; titles escaped."""
+    """``[lat, lon, track, overdue, popup_html]`` per open case (the map colours the track
+    from the palette); titles escaped."""
     if cases.empty:
         return []
     lat, lon = _fallback_points(cases, grids)
@@ -428,5 +322,5 @@ def case_rows(cases: pd.DataFrame, grids: gpd.GeoDataFrame, lang: str) -> list[l
                  f"<a href='{_esc(case_url(c.case_id, base='/'))}' target='_top'>"
                  f"{t('map.open_case', lang)}</a></div>")
         rows.append([round(float(lat[i]), PRECISION), round(float(lon[i]), PRECISION),
-                     TRACK_COLOURS.get(c.track, "#455a64"), int(bool(c.overdue)), popup])
+                     str(c.track), int(bool(c.overdue)), popup])
     return rows

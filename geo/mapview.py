@@ -1,14 +1,18 @@
-"""folium map builders for the district map: a base map that stays put, and light overlays.
+"""folium map builders: a base map that stays put, and light overlays swapped in place.
 
 The base map holds what changes only with the scope and the data version — basemap tiles, grid
-polygons with their tooltips, town outlines and labels — so st_folium mounts it once. What the
-user switches (the metric's colours and legend, households, service groups, open cases) goes in
-``overlays(...)``: feature groups that st_folium swaps in the live map (``feature_group_to_add``)
-without reloading Leaflet or losing the user's pan and zoom.
+polygons with their tooltips, town outlines and labels, the map's own controls (full screen, back
+to the whole scope, grid search) — so st_folium mounts it once. What the user switches or pans
+to (the metric's colours and legend, households, service groups, open cases) goes in feature
+groups that st_folium swaps in the live map (``feature_group_to_add``) without reloading Leaflet
+or losing the user's pan and zoom.
 
-All data are embedded as JSON whose strings were HTML-escaped by :mod:`geo.layers`; the scripts
-only ever concatenate those pre-escaped strings. No branca colormap is used (st_folium would load
-d3 from a CDN for it): the legend is plain HTML.
+Colours come from :mod:`geo.style` only: the base map installs them as ``window.mqPalette`` and
+every script below reads them from there. All data are embedded as JSON whose strings were
+HTML-escaped by :mod:`geo.layers`; the scripts only ever concatenate those pre-escaped strings
+(and set user-typed search text as ``textContent``/``value``, never as HTML). No branca colormap
+and no folium plugin is used (st_folium would load d3, and the plugins their files, from a CDN):
+the legend is plain HTML and the full-screen control uses the browser's Fullscreen API.
 """
 
 from __future__ import annotations
@@ -17,25 +21,29 @@ import json
 
 import folium
 import numpy as np
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo.basemap import Basemap, add_basemap
 from geo.crs import wgs84_to_gcj02
-from geo.layers import TRACK_COLOURS, Classes, GridCards, GridGeometry
+from geo.layers import GridCards, GridGeometry
+from geo.style import Classes, palette_json
 
 __all__ = [
+    "GRID_CLASS",
+    "LAYER_KINDS",
     "base_map",
-    "hex_rows",
     "legend_html",
     "metric_style",
+    "new_map",
     "point_layer",
     "shift_rows",
     "to_json",
 ]
 
 GRID_CLASS = "mq-grid"  # CSS class on every grid polygon's SVG path (tests count them)
-TRACK_LEGEND = tuple(TRACK_COLOURS.items())
+LEAFLET_PREFIX = '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>'
+"""Leaflet's attribution prefix without the flag Leaflet 1.9 puts before its name."""
 
 
 def to_json(value: object) -> str:
@@ -55,7 +63,47 @@ def shift_rows(rows: list[list], gcj02: bool) -> list[list]:
             for a, b, r in zip(lat2, lon2, rows, strict=True)]
 
 
-class _Style(MacroElement):
+class _Rendered(Element):
+    """Text that is already rendered, returned as it is."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+class _Layer(MacroElement):
+    """A MacroElement whose rendered parts are added to the page as they are.
+
+    branca wraps each rendered part in ``Element(text)``, which compiles the text as a Jinja
+    template again: for the grid layer (a megabyte of JSON) that was ~80% of a district map's
+    render, ~35 ms of server CPU on every script run (cProfile, bench/load.py). It would also
+    evaluate any ``{{ ... }}`` in the data (the data escapes braces too: geo.layers.html_text).
+    """
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("a map layer renders inside a folium Figure")
+        macros = self._template.module.__dict__
+        for part, target in (("header", figure.header), ("html", figure.html),
+                             ("script", figure.script)):
+            macro = macros.get(part)
+            if macro is not None:
+                target.add_child(_Rendered(macro(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class _Chrome(_Layer):
+    """Shared look of every map: CSS, the palette for the scripts, a plain attribution prefix.
+
+    The palette is set in the script, not the header: st_folium adds the header with
+    ``innerHTML``, which never runs a ``<script>``; this element is the map's first child, so
+    the palette is there before any layer's script reads it."""
+
     _template = Template("""
 {% macro header(this, kwargs) %}
 <style>
@@ -74,32 +122,72 @@ class _Style(MacroElement):
   white-space: nowrap; font-size: 14px; font-weight: 700; color: #263238; letter-spacing: 1px;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 6px #fff; }
 .mq-legend { background: rgba(255,255,255,.94); padding: 8px 10px; border-radius: 6px;
-  box-shadow: 0 1px 6px rgba(0,0,0,.2); font-size: 12px; line-height: 1.6; color: #263238; }
+  box-shadow: 0 1px 6px rgba(0,0,0,.2); font-size: 12px; line-height: 1.6; color: #263238;
+  max-width: 260px; }
 .mq-legend b { display: block; font-size: 13px; margin-bottom: 2px; }
 .mq-legend i { display: inline-block; width: 18px; height: 12px; margin-right: 6px;
-  vertical-align: -1px; border: 1px solid rgba(0,0,0,.12); }
+  vertical-align: -1px; border: 1px solid rgba(0,0,0,.12); box-sizing: border-box; }
 .mq-legend i.dot { width: 11px; height: 11px; border-radius: 50%; }
 .mq-legend .n { color: #8a949e; margin-left: 4px; }
 .mq-legend hr { border: 0; border-top: 1px solid #e0e4e8; margin: 5px 0; }
+.mq-legend .row { display: flex; flex-wrap: wrap; column-gap: 10px; }
+.mq-legend .sub { color: #5f6b76; font-size: 11px; }
+.mq-bar a, .mq-bar button { display: block; width: 30px; height: 30px; line-height: 30px;
+  text-align: center; font-size: 17px; color: #263238; background: #fff; border: 0;
+  cursor: pointer; padding: 0; }
+.mq-bar button + button { border-top: 1px solid #ccc; }
+.mq-bar button:hover { background: #f4f4f4; }
+.mq-search { background: #fff; padding: 4px; border-radius: 4px;
+  box-shadow: 0 1px 5px rgba(0,0,0,.25); }
+.mq-search input { width: 210px; font-size: 13px; padding: 4px 6px; border: 1px solid #cfd4da;
+  border-radius: 3px; }
+.mq-search .miss { color: #c62828; font-size: 12px; padding: 2px 4px 0; }
 </style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+window.mqPalette = {{ this.palette }};
+{{ this._parent.get_name() }}.attributionControl.setPrefix({{ this.prefix }});
 {% endmacro %}
 """)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MqChrome"
+        self.palette = palette_json()
+        self.prefix = to_json(LEAFLET_PREFIX)
 
-class _GridLayer(MacroElement):
+
+def new_map(*, location: list[float], zoom: float, basemap: Basemap) -> folium.Map:
+    """An empty map with the app's look, offline assets and basemap (both maps start here).
+
+    keyboard=False: Leaflet focuses the map on mousedown for its keyboard handler, and the focus
+    scrolls the Streamlit page under the pointer, so a click landed on another grid.
+    """
+    m = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True,
+                   zoom_snap=0.25, zoom_delta=0.5, keyboard=False)
+    # these maps use no icon markers: load Leaflet alone (two fewer sequential requests)
+    m.default_js = [item for item in m.default_js if item[0] == "leaflet.js"]
+    m.default_css = [item for item in m.default_css if item[0] == "leaflet.css"]
+    add_basemap(m, basemap)
+    m.add_child(_Chrome())
+    return m
+
+
+class _GridLayer(_Layer):
     """Grid polygons (SVG paths with class ``mq-grid``) and their tooltips; neutral until
     :class:`_MetricStyle` colours them."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
 (function () {
-  var map = {{ this._parent.get_name() }};
+  var map = {{ this._parent.get_name() }}, P = window.mqPalette;
   var cards = {{ this.cards }}, lab = cards.labels;
   function card(i) {
     var r = cards.rows[i], h = "<div class='mq-tip'><b>" + r[0] + "</b><div class='mq-sub'>" +
-      r[1] + " · " + r[2] + "</div><div>" + lab.leader + "：" + r[3] + "</div><table>";
+      r[1] + " · " + r[2] + " · " + r[3] + "</div><div>" + lab.leader + "：" + r[4] +
+      "</div><table>";
     for (var k = 0; k < lab.metrics.length; k++) {
-      var v = r[4 + k];
+      var v = r[5 + k];
       h += "<tr><td>" + lab.metrics[k] + "</td><td>" + (v === null ? "—" : v) + "</td></tr>";
     }
     return h + "</table><div class='mq-hint'>" + lab.hint + "</div></div>";
@@ -109,11 +197,11 @@ class _GridLayer(MacroElement):
   var hp = map.createPane("mqHover");
   hp.style.zIndex = 415; hp.style.pointerEvents = "none";
   var outline = L.polygon([], {pane: "mqHover", interactive: false, fill: false,
-                               color: "#1f2933", weight: 2.6}).addTo(map);
+                               color: P.hover_line, weight: 2.6}).addTo(map);
   var n = 0;
   var layer = L.geoJSON({{ this.geojson }}, {
     style: function () {
-      return {color: "#ffffff", weight: 0.7, opacity: 1, fillColor: "#dfe3e8",
+      return {color: P.grid_line, weight: 0.7, opacity: 1, fillColor: P.grid_fill,
               fillOpacity: 0.82, className: "{{ this.css_class }}"};
     },
     onEachFeature: function (feature, lyr) {
@@ -127,6 +215,7 @@ class _GridLayer(MacroElement):
     }
   }).addTo(map);
   window.mqGridLayer = layer;
+  window.mqGridCards = cards;
 })();
 {% endmacro %}
 """)
@@ -139,7 +228,7 @@ class _GridLayer(MacroElement):
         self.css_class = GRID_CLASS
 
 
-class _TownLayer(MacroElement):
+class _TownLayer(_Layer):
     """Town outlines above the grids (not clickable: clicks reach the grid) and their names."""
 
     _template = Template("""
@@ -149,7 +238,7 @@ class _TownLayer(MacroElement):
   var pane = map.createPane("mqTowns");
   pane.style.zIndex = 420; pane.style.pointerEvents = "none";
   L.geoJSON({{ this.geojson }}, {pane: "mqTowns", interactive: false, style: function () {
-    return {color: "#37474f", weight: 2.4, opacity: 0.9, fill: false};
+    return {color: window.mqPalette.town_line, weight: 2.4, opacity: 0.9, fill: false};
   }}).addTo(map);
   var labels = {{ this.labels }};
   var lp = map.createPane("mqLabels");
@@ -170,37 +259,153 @@ class _TownLayer(MacroElement):
         self.labels = to_json(labels)
 
 
+class _Controls(MacroElement):
+    """Full screen (the browser's Fullscreen API), back to the whole scope, and a search box
+    that finds a grid by name or code (from the grid tooltips' data: nothing more is sent),
+    zooms to it and outlines it. All in the map, so they work in full screen too, and none of
+    them reruns the app."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }}, lab = {{ this.labels }};
+  var home = {{ this.home }};
+  var svg = "<svg viewBox='0 0 24 24' width='18' height='18' fill='none' stroke='#263238' " +
+    "stroke-width='2.2' stroke-linecap='round' stroke-linejoin='round' style='vertical-align:-4px'>";
+  var ICONS = {  // drawn here: no icon font or image file to load
+    home: svg + "<path d='M3 11l9-7 9 7'/><path d='M5 10v10h14V10'/></svg>",
+    fullscreen: svg + "<path d='M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5'/></svg>"
+  };
+  var Bar = L.Control.extend({options: {position: "topleft"}, onAdd: function () {
+    var bar = L.DomUtil.create("div", "leaflet-bar mq-bar");
+    L.DomEvent.disableClickPropagation(bar);
+    function button(cls, icon, title, act) {
+      var b = L.DomUtil.create("button", cls, bar);
+      b.type = "button"; b.innerHTML = icon; b.title = title;
+      b.setAttribute("aria-label", title);
+      L.DomEvent.on(b, "click", function (e) { L.DomEvent.stop(e); act(b); });
+      return b;
+    }
+    button("mq-home", ICONS.home, lab.home, function () {
+      map.fitBounds(home, {padding: [8, 8]});
+    });
+    var container = map.getContainer();
+    if (container.requestFullscreen) {
+      var fs = button("mq-fullscreen", ICONS.fullscreen, lab.fullscreen, function () {
+        if (document.fullscreenElement) { document.exitFullscreen(); }
+        else { container.requestFullscreen(); }
+      });
+      document.addEventListener("fullscreenchange", function () {
+        var on = document.fullscreenElement === container;
+        fs.title = on ? lab.exit_fullscreen : lab.fullscreen;
+        fs.setAttribute("aria-label", fs.title);
+        container.classList.toggle("mq-is-fullscreen", on);
+        setTimeout(function () { map.invalidateSize(); }, 50);
+      });
+    }
+    return bar;
+  }});
+  new Bar().addTo(map);
+
+  var grids = [];
+  if (window.mqGridLayer) {
+    window.mqGridLayer.eachLayer(function (l) { grids[l.feature.properties.i] = l; });
+  }
+  var Search = L.Control.extend({options: {position: "topright"}, onAdd: function () {
+    var box = L.DomUtil.create("div", "mq-search");
+    L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
+    var input = L.DomUtil.create("input", "", box), list = L.DomUtil.create("datalist", "", box);
+    var miss = L.DomUtil.create("div", "miss", box);
+    list.id = "mq-grid-names"; input.setAttribute("list", list.id);
+    input.type = "search"; input.placeholder = lab.search; input.setAttribute("aria-label", lab.search);
+    // the grid cards carry names and codes HTML-escaped; a <textarea> turns the entities back
+    // into the characters typed (its content is only ever text, never markup)
+    var plain = document.createElement("textarea");
+    function text(s) { plain.innerHTML = s; return plain.value; }
+    var rows = ((window.mqGridCards || {}).rows || []).map(function (r) {
+      var code = text(r[1]);
+      return [text(r[0]) + " · " + code, code];
+    });
+    rows.forEach(function (r) {
+      var o = document.createElement("option"); o.value = r[0]; list.appendChild(o);
+    });
+    var focus = L.polygon([], {pane: "mqHover", interactive: false, fill: false,
+                               color: window.mqPalette.focus_line, weight: 3.5}).addTo(map);
+    function find(text) {
+      text = (text || "").trim().toLowerCase();
+      if (!text) { return -1; }
+      for (var i = 0; i < rows.length; i++) {
+        if (rows[i][0].toLowerCase() === text) { return i; }
+      }
+      for (var j = 0; j < rows.length; j++) {
+        if (rows[j][1].toLowerCase() === text || rows[j][0].toLowerCase().indexOf(text) >= 0) {
+          return j;
+        }
+      }
+      return -1;
+    }
+    function go() {
+      var i = find(input.value);
+      miss.textContent = i < 0 && input.value.trim() ? lab.not_found : "";
+      if (i < 0 || !grids[i]) { return; }
+      focus.setLatLngs(grids[i].getLatLngs());
+      map.fitBounds(grids[i].getBounds(), {padding: [30, 30], maxZoom: 16});
+      window.mqFocusedGrid = grids[i].feature.properties.g;
+    }
+    L.DomEvent.on(input, "change", go);
+    L.DomEvent.on(input, "keydown", function (e) { if (e.key === "Enter") { go(); } });
+    return box;
+  }});
+  new Search().addTo(map);
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, labels: dict[str, str], home: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "MqControls"
+        self.labels = to_json(labels)
+        self.home = to_json(home)
+
+
 def base_map(
     geometry: GridGeometry,
     cards: GridCards,
     town_labels: list[list],
     *,
     basemap: Basemap,
+    controls: dict[str, str] | None = None,
+    view: tuple[float, float, float] | None = None,
 ) -> folium.Map:
     """The district (or town) base map: tiles, grids with tooltips, town outlines and names.
 
-    ``geometry`` must already be in the basemap's datum (see ``grid_geometry(..., gcj02=)``).
+    Parameters
+    ----------
+    geometry : in the basemap's datum already (see ``grid_geometry(..., gcj02=)``).
+    cards : tooltip rows, in the geometry's order (``[name, code, town, kind, leader, ...]``).
+    town_labels : ``[lat, lon, name]`` rows.
+    basemap : from :func:`geo.basemap.resolve_basemap`.
+    controls : catalogue labels ``home``, ``fullscreen``, ``exit_fullscreen``, ``search``,
+        ``not_found``; without them the map has no controls of its own.
+    view : ``(lat, lon, zoom)`` to open at (a shared link); the whole scope when None.
     """
     minx, miny, maxx, maxy = geometry.bounds
-    # keyboard=False: Leaflet focuses the map on mousedown for its keyboard handler, and the
-    # focus scrolls the Streamlit page under the pointer, so a click landed on another grid
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
-                   control_scale=True, zoom_snap=0.25, zoom_delta=0.5, keyboard=False)
-    # this map uses no icon markers: load Leaflet alone (two fewer sequential requests)
-    m.default_js = [item for item in m.default_js if item[0] == "leaflet.js"]
-    m.default_css = [item for item in m.default_css if item[0] == "leaflet.css"]
-    add_basemap(m, basemap)
-    m.add_child(_Style())
+    centre = [(miny + maxy) / 2, (minx + maxx) / 2] if view is None else [view[0], view[1]]
+    m = new_map(location=centre, zoom=11 if view is None else view[2], basemap=basemap)
     m.add_child(_GridLayer(geometry.grids_geojson, cards))
     m.add_child(_TownLayer(geometry.towns_geojson, town_labels))
-    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(8, 8))
+    home = [[miny, minx], [maxy, maxx]]
+    if controls is not None:
+        m.add_child(_Controls(controls, home))
+    if view is None:
+        m.fit_bounds(home, padding=(8, 8))
     return m
 
 
 # --- overlays (feature groups) ---------------------------------------------------------------
 
 
-class _MetricStyle(MacroElement):
+class _MetricStyle(_Layer):
     """Colours the grid layer by class and replaces the legend control."""
 
     _template = Template("""
@@ -237,9 +442,9 @@ class _MetricStyle(MacroElement):
 
 
 def legend_html(title: str, classes: Classes, missing_label: str,
-                extra: list[tuple[str, str, bool]] = ()) -> str:
-    """The legend: metric title, one swatch per class with its grid count, then ``extra`` rows
-    ``(colour, label, is_ring)`` for point overlays. ``title``/labels come from the catalogue."""
+                extra: list[str] = ()) -> str:
+    """The legend: metric title, one swatch per class with its grid count, then ``extra``
+    sections (HTML from :func:`legend_section`). ``title``/labels come from the catalogue."""
     rows = [f"<b>{title}</b>"]
     rows += [f"<div><i style='background:{c}'></i>{label}<span class='n'>({n})</span></div>"
              for c, label, n in zip(classes.colours, classes.labels, classes.counts, strict=True)]
@@ -247,11 +452,18 @@ def legend_html(title: str, classes: Classes, missing_label: str,
     if missing:
         rows.append(f"<div><i style='background:{classes.missing_colour}'></i>{missing_label}"
                     f"<span class='n'>({missing})</span></div>")
-    if extra:
-        rows.append("<hr>")
-        rows += [f"<div><i class='dot' style='{'border:2px solid ' if ring else 'background:'}"
-                 f"{colour}'></i>{label}</div>" for colour, label, ring in extra]
+    for section in extra:
+        rows.append("<hr>" + section)
     return "".join(rows)
+
+
+def legend_section(title: str, entries: list[tuple[str, str]], note: str = "") -> str:
+    """One overlay's part of the legend: a title, ``(swatch_style, label)`` dots side by side
+    (a swatch style is CSS for a round mark), and an optional note under them."""
+    dots = "".join(f"<span><i class='dot' style='{style}'></i>{label}</span>"
+                   for style, label in entries)
+    tail = f"<div class='sub'>{note}</div>" if note else ""
+    return f"<div><b>{title}</b><div class='row'>{dots}</div>{tail}</div>"
 
 
 def metric_style(classes: Classes, legend: str) -> folium.FeatureGroup:
@@ -261,104 +473,94 @@ def metric_style(classes: Classes, legend: str) -> folium.FeatureGroup:
     return group
 
 
-class _Points(MacroElement):
-    """Point overlays in their own pane above the grids.
+class _Points(_Layer):
+    """Point overlays in their own panes above the grids.
 
-    Households and hexagons are many: they go on one canvas (no DOM node per point) that takes
-    no pointer events, so the grids underneath stay hoverable and clickable. Service groups and
-    open cases are few and carry popups: they are SVG circles in a pane whose container ignores
-    the pointer while each circle still catches it.
+    Households and household cells are many: they go on one canvas (no DOM node per point)
+    that takes no pointer events, so the grids underneath stay hoverable and clickable. Service
+    groups, open cases and a single grid's households (rows with a tooltip) are few: SVG
+    circles in a pane whose container ignores the pointer while each circle still catches it.
+    After drawing households the script records what it drew in ``window.mqHouseholds``
+    (``mode``, ``n``, ``box``, ``seq``), which the browser tests and the benchmark wait on.
     """
 
     _template = Template("""
 {% macro script(this, kwargs) %}
 (function () {
   var map = {{ this._parent._parent.get_name() }};
-  var group = {{ this._parent.get_name() }};
+  var group = {{ this._parent.get_name() }}, P = window.mqPalette;
   var kind = "{{ this.kind }}", rows = {{ this.rows }};
   var paneName = "mqPoints_" + kind;
   if (!map.getPane(paneName)) {
     var pane = map.createPane(paneName);
-    pane.style.zIndex = {"hex": 405, "household": 430, "group": 450, "case": 460}[kind];
+    pane.style.zIndex = {"cell": 430, "household": 430, "group": 450, "case": 460}[kind];
     pane.style.pointerEvents = "none";
   }
-  var many = kind === "hex" || (kind === "household" && !(rows.length && rows[0].length > 3));
+  var many = kind === "cell" || (kind === "household" && !(rows.length && rows[0].length > 3));
   var rend = many ? L.canvas({pane: paneName, padding: 0.3}) : L.svg({pane: paneName});
   rows.forEach(function (r) {
-    var o = {renderer: rend, pane: paneName, radius: 3, weight: 0.6, color: "#ffffff",
+    var o = {renderer: rend, pane: paneName, radius: 3, weight: 0.6, color: P.case_line,
              fillOpacity: 0.95, interactive: !many};
     if (kind === "household") {
-      o.fillColor = r[2] ? "#f9a825" : "#37474f"; o.radius = r[2] ? 2.3 : 1.6;
-      o.weight = r[2] ? 0.6 : 0; o.color = "#5d4037"; o.fillOpacity = r[2] ? 0.9 : 0.55;
-      if (!many) { o.radius += 1.5; o.weight = 1; }
+      var care = r[2] > 0;
+      o.fillColor = P.care[r[2]] || P.household; o.color = P.household_line;
+      o.radius = care ? 4 : 2.8; o.weight = care ? 1 : 0.7; o.fillOpacity = care ? 0.95 : 0.85;
+      if (!many) { o.radius += 1.5; }
       var dot = L.circleMarker([r[0], r[1]], o);
       if (!many) { dot.bindTooltip(r[3], {className: "mq-tooltip"}); }
       dot.addTo(group);
+    } else if (kind === "cell") {
+      var rad = P.cell_radii[r[2]] || P.cell_radii[0];
+      L.circleMarker([r[0], r[1]], {renderer: rend, pane: paneName, radius: rad,
+        fillColor: P.cell, fillOpacity: 0.5, color: P.household_line, weight: 0.8,
+        interactive: false}).addTo(group);
+      if (r[3] > 0) {
+        L.circleMarker([r[0], r[1]], {renderer: rend, pane: paneName,
+          radius: Math.max(1.2, rad * Math.sqrt(r[3])), fillColor: P.cell_care,
+          fillOpacity: 0.95, stroke: false, interactive: false}).addTo(group);
+      }
     } else if (kind === "group") {
-      o.fillColor = "#00796b"; o.radius = 5.5; o.weight = 1.5;
+      o.fillColor = P.group; o.radius = 5.5; o.weight = 1.5;
       L.circleMarker([r[0], r[1]], o).bindPopup(r[2], {maxWidth: 320})
         .bindTooltip(r[3], {className: "mq-tooltip", direction: "top"}).addTo(group);
     } else if (kind === "case") {
-      o.fillColor = r[2]; o.radius = r[3] ? 5.5 : 4.5; o.weight = r[3] ? 2.5 : 1;
-      o.color = r[3] ? "#d50000" : "#ffffff";
+      o.fillColor = P.tracks[r[2]] || P.no_data; o.radius = r[3] ? 5.5 : 4.5;
+      o.weight = r[3] ? 2.5 : 1; o.color = r[3] ? P.overdue_ring : P.case_line;
       L.circleMarker([r[0], r[1]], o).bindPopup(r[4], {maxWidth: 320}).addTo(group);
-    } else if (kind === "hex") {
-      var k = r[3], dlat = k / 111320, dlon = k / (111320 * Math.cos(r[0] * Math.PI / 180));
-      var pts = [];
-      for (var a = 0; a < 6; a++) {
-        var ang = Math.PI / 180 * (60 * a + 30);
-        pts.push([r[0] + dlat * Math.sin(ang), r[1] + dlon * Math.cos(ang)]);
-      }
-      L.polygon(pts, {renderer: rend, pane: paneName, stroke: false, fillColor: r[2],
-                      fillOpacity: 0.8, interactive: false}).addTo(group);
     }
   });
+  if (kind === "household" || kind === "cell") {
+    var seq = ((window.mqHouseholds || {}).seq || 0) + 1;
+    window.mqHouseholds = {mode: kind, n: rows.length, box: {{ this.box }}, seq: seq};
+  }
 })();
 {% endmacro %}
 """)
 
-    def __init__(self, rows: list[list], kind: str) -> None:
+    def __init__(self, rows: list[list], kind: str, box: list[float] | None) -> None:
         super().__init__()
         self._name = "MqPoints"
         self.rows = to_json(rows)
         self.kind = kind
+        self.box = to_json(box)
 
 
-def _points_group(name: str, rows: list[list], kind: str) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=name, control=False)
-    group.add_child(_Points(rows, kind))
-    return group
+LAYER_KINDS = ("household", "cell", "group", "case")
 
 
-HEX_COLOURS = ("#e8eaf6", "#c5cae9", "#9fa8da", "#7986cb", "#5c6bc0", "#3949ab", "#283593")
+def point_layer(kind: str, rows: list[list], *, box: list[float] | None = None
+                ) -> folium.FeatureGroup:
+    """A feature group drawing ``rows``.
 
-
-def hex_rows(cells, *, size_m: float) -> list[list]:
-    """``[lat, lon, colour, size_m]`` per hexagon, shaded by the quantile of its count.
-
-    Hexagons are display only (no tooltip): the grid underneath tells the numbers."""
-    if len(cells) == 0:
-        return []
-    counts = cells["households"].to_numpy()
-    edges = np.quantile(counts, np.linspace(0, 1, len(HEX_COLOURS) + 1)[1:-1])
-    shades = np.searchsorted(edges, counts, side="left")
-    return [[float(c.lat), float(c.lon), HEX_COLOURS[int(s)], size_m]
-            for c, s in zip(cells.itertuples(index=False), shades, strict=True)]
-
-
-LAYER_KINDS = ("household", "hex", "group", "case")
-
-
-def point_layer(kind: str, rows: list[list]) -> folium.FeatureGroup:
-    """A feature group drawing ``rows`` on one canvas renderer.
-
-    ``kind`` is ``household`` (individual households, those needing care larger and orange;
-    hoverable only when the rows carry tooltips, see :func:`geo.layers.household_rows`),
-    ``hex`` (household counts in hexagons), ``group`` (service groups, popup with members) or
-    ``case`` (open cases coloured by track, overdue ones larger with a red ring).
+    ``kind`` is ``household`` (``[lat, lon, care]`` rows, coloured by special-household
+    category; hoverable only when the rows carry tooltips, see :func:`geo.layers.household_rows`),
+    ``cell`` (``[lat, lon, size_class, care_share]``: the household aggregate),
+    ``group`` (service groups, popup with members) or ``case`` (``[lat, lon, track, overdue,
+    popup]``: open cases coloured by track, overdue ones larger with a red ring). ``box``
+    (``[south, west, north, east]``) is the area households were sent for.
     """
     if kind not in LAYER_KINDS:
         raise ValueError(f"unknown point layer {kind!r}")
     group = folium.FeatureGroup(name=kind, control=False)
-    group.add_child(_Points(rows, kind))
+    group.add_child(_Points(rows, kind, box))
     return group

@@ -20,8 +20,8 @@ The method, per town (no grid ever crosses a town boundary):
    max(total excess, total shortfall), and it only exceeds it where households must pass through
    a grid to reach a grid that is short.
 5. **Realise.** Each transfer g -> h moves boundary households of g that touch h, preferring
-   those with more neighbours in h than in g (smooth, compact borders) and never one whose
-   removal would cut g in two. Rounds repeat until every grid is within bounds.
+   those furthest along the line from g's centre towards h's (g gives a slice on h's side, the
+   new border runs roughly straight) and never one whose removal would cut g in two. Rounds repeat until every grid is within bounds.
 
 When a town cannot be balanced (locked grids, a town too small for one grid, grids whose
 neighbours are all locked), its plan is left unchanged and the notes say why.
@@ -370,14 +370,18 @@ def _transfer(st: _State, g: int, h: int, amount: int, cancel: Callable[[], bool
     lab, nbrs, weight, locked = st.lab, st.nbrs, st.weight, st.locked
     cand = {v for v in st.members[g] if not locked[v] and any(lab[u] == h for u in nbrs[v])}
     hx, hy = st.centre(h)
+    gx, gy = st.centre(g)
+    ax, ay = hx - gx, hy - gy
     x, y = st.x, st.y
     moved = 0
     while moved < amount and cand:
         if cancel is not None and cancel():
             raise Cancelled
 
-        def score(v: int) -> float:  # nearest h's centre first: h grows round, not in a strip
-            return (x[v] - hx) ** 2 + (y[v] - hy) ** 2
+        def score(v: int) -> float:
+            # furthest along the line from g's centre towards h's first: g gives a slice on
+            # h's side and the new border runs roughly straight across that line
+            return -((x[v] - gx) * ax + (y[v] - gy) * ay)
 
         chosen = None
         for v in sorted(cand, key=score):

@@ -6,6 +6,7 @@ polygons; R is cut into the Voronoi cells of the changed grids' households (each
 part of R nearer to it than to any other of them) and the cells are dissolved by new grid. A grid
 whose cells fall in several pieces keeps the piece with most of its households and gives the
 others to the neighbour sharing the longest border with them, so every grid is one polygon.
+Finally the redrawn borders are smoothed as a coverage (see :data:`SIMPLIFY`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-__all__ = ["changed_grids", "redraw"]
+__all__ = ["SIMPLIFY", "changed_grids", "redraw"]
+
+# The Voronoi borders between the households of two grids zigzag at the spacing of the households;
+# smoothing them at about that spacing (3e-4 degrees, ~30 m here) takes most of the zigzag out
+# of the perimeter (and so out of the Polsby-Popper compactness) while leaving over 99% of the
+# households on their own grid's side (measured on the demo's most unbalanced town).
+SIMPLIFY = 3e-4
 
 
 def changed_grids(old: np.ndarray, new: np.ndarray) -> set[int]:
@@ -30,7 +37,7 @@ def _pieces(geom) -> list[Polygon]:
 
 
 def redraw(lon: np.ndarray, lat: np.ndarray, old: np.ndarray, new: np.ndarray,
-           polygons: Mapping[int, Polygon]) -> dict[int, Polygon]:
+           polygons: Mapping[int, Polygon], simplify: float = SIMPLIFY) -> dict[int, Polygon]:
     """Polygons (lon/lat) of the grids whose households changed.
 
     Parameters
@@ -38,6 +45,8 @@ def redraw(lon: np.ndarray, lat: np.ndarray, old: np.ndarray, new: np.ndarray,
     lon, lat : one town's households.
     old, new : each household's grid before and after (new grids may have any new label).
     polygons : the stored polygon of every grid before (at least of those that changed).
+    simplify : tolerance (degrees) of the coverage simplification of the redrawn borders; 0 keeps
+        the raw Voronoi zigzag.
 
     Returns
     -------
@@ -61,7 +70,40 @@ def redraw(lon: np.ndarray, lat: np.ndarray, old: np.ndarray, new: np.ndarray,
                                        extend_to=region, ordered=True)
     cells = shapely.intersection(shapely.get_parts(diagram), region)
     out = {g: shapely.union_all(cells[after == g]) for g in np.unique(after).tolist()}
-    return _single(out, lon=px, lat=py, label=lab)
+    shapes = _smooth(_single(out, lon=px, lat=py, label=lab), simplify)
+    return _give_back(shapes, cells, upts, after)
+
+
+def _give_back(shapes: dict[int, Polygon], cells: np.ndarray, points: np.ndarray,
+               label: np.ndarray) -> dict[int, Polygon]:
+    """A place the smoothing left on another grid's side gets its own Voronoi cell back."""
+    shapes = dict(shapes)
+    for g in list(shapes):
+        mine = np.flatnonzero(label == g)
+        out = mine[~shapely.contains_xy(shapes[g], points.real[mine], points.imag[mine])]
+        for i in out.tolist():
+            grown = _pieces(shapely.union(shapes[g], cells[i]))
+            if len(grown) != 1:
+                continue  # the cell does not touch the grid: leave it (very rare)
+            trimmed = {k: shapely.difference(v, cells[i]) for k, v in shapes.items()
+                       if k != g and v.intersects(cells[i])}
+            if any(len(_pieces(v)) != 1 for v in trimmed.values()):
+                continue  # taking the cell would cut a neighbour in two
+            shapes[g] = grown[0]
+            shapes.update({k: _pieces(v)[0] for k, v in trimmed.items()})
+    return shapes
+
+
+def _smooth(shapes: dict[int, Polygon], tolerance: float) -> dict[int, Polygon]:
+    """Simplify the redrawn borders as a coverage: shared borders stay shared and the outline of
+    the redrawn region (the borders with grids that did not change) is kept exactly."""
+    if tolerance <= 0 or len(shapes) < 2:
+        return shapes
+    keys = list(shapes)
+    smooth = shapely.coverage_simplify(np.array([shapes[k] for k in keys], dtype=object),
+                                       tolerance, simplify_boundary=False)
+    return {k: (s if s.geom_type == "Polygon" and s.is_valid and not s.is_empty else shapes[k])
+            for k, s in zip(keys, smooth, strict=True)}
 
 
 def _majority(inverse: np.ndarray, label: np.ndarray, n: int) -> np.ndarray:

@@ -6,7 +6,9 @@ is the display's only door to the store: it reads through the KPI definitions
 it hands out against a declared list of allowed columns (:data:`ALLOWED`). A column that is not
 on the list (a head of household's name, a phone, a grid's leader) makes it refuse with
 :class:`PersonalDataRefused` rather than pass it on, so a later change to a KPI or a query cannot
-leak a name onto a wall unnoticed.
+leak a name onto a wall unnoticed. The display signs in as an account of the ``display`` role,
+which the person-level query functions refuse outright
+(:meth:`minqing.scope.Scope.require_person_level`); the scope it reads with is that account's.
 
 :class:`LastGood` keeps the last snapshot that could be read, for every display served by one
 app process: the display's timer reads it (never the database), it checks the data version at
@@ -32,7 +34,7 @@ from minqing import kpi
 from minqing.clock import now as clock_now
 from minqing.clock import today as clock_today
 from minqing.models import Grid, Town
-from minqing.registry import data_version
+from minqing.registry import data_version, dataset_info
 from minqing.scope import Scope
 
 __all__ = [
@@ -52,19 +54,19 @@ log = logging.getLogger(__name__)
 CRS = "EPSG:4326"
 TREND_MONTHS = 12
 
-HEADLINE = ("diaries", "solved", "risks", "open", "overdue", "on_time_rate")
-"""The headline counters on the display, as named by :func:`minqing.kpi.town_table`."""
-TREND = ("diary_entries", "risks", "cases")
-"""The monthly trends on the display, as named by :func:`minqing.kpi.monthly_trend`."""
+HEADLINE = ("diaries_issued", "problems_solved", "risks_found", "open_cases", "overdue_cases",
+            "on_time_rate")
+"""The headline counters on the display: keys of :data:`minqing.kpi.KPIS`, over this year."""
+TREND = ("diary_entries", "risks_found", "cases_opened")
+"""The monthly trends on the display: dated KPIs of :data:`minqing.kpi.KPIS`."""
+RANK_BY = "on_time_rate"
+"""The KPI the towns are ranked by."""
 GRID_VALUES = ("households", "open_cases", "overdue_cases", "risks_90d", "diary_30d",
                "days_since_diary")
 """Per-grid counters the map can be coloured by (the district map's metrics)."""
 
-_TOWN_COUNTS = ("grids", "households", "diary_entries", "diaries", "risks", "cases", "solved",
-                "open", "overdue", "due", "on_time", "on_time_rate")
-
 ALLOWED: dict[str, frozenset[str]] = {
-    "towns": frozenset({"town_id", "code", "name", "kind", *_TOWN_COUNTS}),
+    "towns": frozenset({"town_id", "code", "name", "kind", *HEADLINE}),
     "town_shapes": frozenset({"town_id", "geometry"}),
     "grids": frozenset({"grid_id", "town_id", "geometry"}),
     "grid_values": frozenset(GRID_VALUES),
@@ -88,10 +90,12 @@ def _only_aggregates(frame: pd.DataFrame, part: str) -> pd.DataFrame:
 class Snapshot:
     """Everything a display shows, read at ``read_at`` for data version ``version``.
 
-    ``towns``: one row per town (id, code, name, kind and counters, see :data:`ALLOWED`);
-    ``district``: the district's headline totals; ``trends``: monthly counts per view (None for
-    the district, else a town id); ``grids`` / ``town_shapes``: polygons in EPSG:4326 with ids
-    only; ``grid_values``: the map's counters per grid (indexed by grid id).
+    ``towns``: one row per town in scope (id, code, name, kind and the :data:`HEADLINE` KPIs over
+    ``since`` to ``today``); ``district``: the same KPIs for the whole scope; ``trends``: the
+    :data:`TREND` KPIs by month per view (None for the whole scope, else a town id); ``grids`` /
+    ``town_shapes``: polygons in EPSG:4326 with ids only; ``grid_values``: the map's counters per
+    grid (indexed by grid id). Rates are NaN when nothing was due. ``level`` is the scope's
+    (``district`` or ``town``: a town's display shows that town only).
     """
 
     version: str
@@ -103,6 +107,9 @@ class Snapshot:
     grids: gpd.GeoDataFrame
     town_shapes: gpd.GeoDataFrame
     grid_values: pd.DataFrame
+    since: dt.date | None = None
+    demo: bool = False
+    level: str = "district"
 
     @property
     def town_ids(self) -> list[int]:
@@ -116,36 +123,37 @@ class Snapshot:
         if town_id is None:
             return {key: self.district[key] for key in HEADLINE}
         row = self.towns.set_index("town_id").loc[town_id]
-        values = {"diaries": row["diaries"], "solved": row["solved"], "risks": row["risks"],
-                  "open": row["open"], "overdue": row["overdue"],
-                  "on_time_rate": row["on_time_rate"]}
-        return {key: float(value) for key, value in values.items()}
+        return {key: float(row[key]) for key in HEADLINE}
 
-    def ranking(self, by: str = "on_time_rate") -> pd.DataFrame:
+    def ranking(self, by: str = RANK_BY) -> pd.DataFrame:
         """Towns ordered best first by ``by`` (ties share the better place): ``rank``, ids, names."""
         table = self.towns[["town_id", "name", by]].copy()
         table["rank"] = table[by].rank(ascending=False, method="min", na_option="bottom").astype(int)
         return table.sort_values(["rank", "town_id"]).reset_index(drop=True)
 
 
-def _shapes(engine: Engine, model, columns: list, part: str) -> gpd.GeoDataFrame:
+def _shapes(engine: Engine, model, columns: list, part: str, scope: Scope) -> gpd.GeoDataFrame:
     with engine.connect() as conn:
-        rows = conn.execute(select(*columns, model.geom).order_by(model.id)).all()
+        rows = conn.execute(select(*columns, model.geom).where(scope.where(model))
+                            .order_by(model.id)).all()
     names = [c.key for c in columns]
     frame = pd.DataFrame([r[:-1] for r in rows], columns=names)
     shapes = gpd.GeoDataFrame(frame, geometry=[r[-1] for r in rows], crs=CRS)
     return _only_aggregates(shapes, part)
 
 
-def read_snapshot(engine: Engine, *, today: dt.date | None = None,
+def read_snapshot(engine: Engine, *, scope: Scope, today: dt.date | None = None,
                   version: str | None = None) -> Snapshot:
-    """Read everything the display shows, for the whole district, in one go.
+    """Read everything the display shows for ``scope`` (the display account's jurisdiction).
 
     Parameters
     ----------
     engine : Engine
+    scope : Scope
+        Whose jurisdiction: the district or one town.
     today : date, optional
-        The day counters are judged on (default :func:`minqing.clock.today`).
+        The day counters are judged on (default :func:`minqing.clock.today`); dated KPIs are
+        counted from 1 January of its year, as the overview's default period.
     version : str, optional
         The data version already read by the caller (read here otherwise).
 
@@ -159,25 +167,29 @@ def read_snapshot(engine: Engine, *, today: dt.date | None = None,
         If any frame would carry a column outside :data:`ALLOWED`.
     """
     today = today or clock_today()
+    since = dt.date(today.year, 1, 1)
     version = version if version is not None else data_version(engine)
-    district = Scope.district()
-    table = kpi.town_table(engine, scope=district, today=today)
-    towns = _only_aggregates(table[["town_id", "code", "name", "kind", *_TOWN_COUNTS]], "towns")
-    totals = kpi.headline(engine, scope=district, today=today, table=table)
-    trends = {None: kpi.monthly_trend(engine, scope=district, months=TREND_MONTHS, today=today)}
+    period = {"since": since, "until": today, "today": today}
+    table = kpi.town_table(engine, scope=scope, kpis=HEADLINE, **period)
+    towns = _only_aggregates(table[["town_id", "code", "name", "kind", *HEADLINE]], "towns")
+    totals = kpi.headline(engine, scope=scope, kpis=HEADLINE, **period)
+    trends = {None: kpi.trend(engine, scope=scope, kpis=TREND, months=TREND_MONTHS, today=today)}
     for town_id in towns["town_id"]:
-        trends[int(town_id)] = kpi.monthly_trend(engine, scope=Scope.town(int(town_id)),
-                                                 months=TREND_MONTHS, today=today)
-    for trend in trends.values():
-        _only_aggregates(trend, "trend")
-    values = kpi.grid_counters(engine, scope=district, today=today)
+        trends[int(town_id)] = kpi.trend(engine, scope=scope.narrowed_to_town(int(town_id)),
+                                         kpis=TREND, months=TREND_MONTHS, today=today)
+    trends = {view: _only_aggregates(frame[list(TREND)], "trend")
+              for view, frame in trends.items()}
+    values = kpi.grid_counters(engine, scope=scope, today=today)
     return Snapshot(
         version=version, today=today, read_at=clock_now(), towns=towns,
         district={key: float(totals[key]) for key in HEADLINE},
         trends=trends,
-        grids=_shapes(engine, Grid, [Grid.id.label("grid_id"), Grid.town_id], "grids"),
-        town_shapes=_shapes(engine, Town, [Town.id.label("town_id")], "town_shapes"),
+        grids=_shapes(engine, Grid, [Grid.id.label("grid_id"), Grid.town_id], "grids", scope),
+        town_shapes=_shapes(engine, Town, [Town.id.label("town_id")], "town_shapes", scope),
         grid_values=_only_aggregates(values[list(GRID_VALUES)], "grid_values"),
+        since=since,
+        demo=dataset_info(engine).get("demo") == "1",
+        level=scope.level,
     )
 
 
@@ -254,7 +266,8 @@ class LastGood:
             self._checked = self.clock()
 
     @classmethod
-    def for_engine(cls, engine: Engine, *, every_s: float = 60.0) -> LastGood:
-        """A keeper reading ``engine`` through :func:`read_snapshot`."""
-        return cls(read=lambda version, day: read_snapshot(engine, today=day, version=version),
+    def for_engine(cls, engine: Engine, *, scope: Scope, every_s: float = 60.0) -> LastGood:
+        """A keeper reading ``scope`` of ``engine`` through :func:`read_snapshot`."""
+        return cls(read=lambda version, day: read_snapshot(engine, scope=scope, today=day,
+                                                           version=version),
                    version=lambda: data_version(engine), every_s=every_s)

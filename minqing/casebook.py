@@ -17,14 +17,20 @@ from sqlalchemy import Engine, select
 
 from minqing.access import protect, protect_row, protect_value
 from minqing.clock import today as clock_today
-from minqing.deadlines import DeadlineState, days_left, deadline_state, open_clause
+from minqing.deadlines import (
+    DeadlineState,
+    days_left,
+    days_overdue,
+    deadline_state,
+    open_clause,
+)
 from minqing.models import Area, Case, CaseEvent, DiaryEntry, Grid, Household, Town
 from minqing.scope import Scope
 
 BACKLOG_COLUMNS = [
     "id", "code", "title", "track", "status", "opened_on", "deadline", "days_left", "overdue",
-    "deadline_state", "responsible", "leader", "green_channel", "is_risk", "grid_id", "grid",
-    "household_id", "household", "version", "lat", "lon",
+    "days_overdue", "deadline_state", "responsible", "leader", "green_channel", "is_risk",
+    "grid_id", "grid", "household_id", "household", "version", "lat", "lon",
 ]
 
 
@@ -39,10 +45,11 @@ def _with_deadlines(frame: pd.DataFrame, today: dt.date) -> pd.DataFrame:
 
 
 def _flagged(row, today: dt.date) -> tuple:
-    """A backlog row with days_left / overdue / deadline_state spliced in after the deadline."""
+    """A backlog row with days_left / overdue / days_overdue / deadline_state spliced in after
+    the deadline."""
     state = deadline_state(row.status, row.deadline, today)
     return (*row[:7], days_left(row.deadline, today), state is DeadlineState.OVERDUE,
-            state.value, *row[7:])
+            days_overdue(row.status, row.deadline, today), state.value, *row[7:])
 
 
 def open_cases(engine: Engine, *, scope: Scope, grid_id: int | None = None,

@@ -49,6 +49,7 @@ from minqing.errors import ConflictError, InputError, Label, NotFoundError, Rule
 from minqing.models import Case, CaseEvent, Grid, Household
 from minqing.scope import Scope
 from minqing.store import write
+from minqing.text import clean
 from minqing.vocab import OPEN_STATUSES, CaseStatus, Track
 from minqing.workcalendar import WorkCalendar
 
@@ -119,15 +120,21 @@ def max_length(column: str) -> int | None:
 
 def _text(value: str | None, field: str, *, column: str | None = None,
           model: type = Case) -> str:
-    """A required free-text field, stripped; refused when blank or longer than its column."""
+    """A required free-text field, cleaned (:func:`minqing.text.clean`); refused when blank or
+    longer than its column."""
     max_len = max_length_of(model, column or field)
-    value = (value or "").strip()
+    value = clean(value)
     if not value:
         raise InputError("case.error.required", field=field, field_name=Label(f"case.field.{field}"))
     if max_len and len(value) > max_len:
         raise InputError("case.error.too_long", field=field,
                          field_name=Label(f"case.field.{field}"), max_len=max_len)
     return value
+
+
+def _optional_text(value: str | None, field: str) -> str | None:
+    """An optional free-text field: cleaned, None when blank, refused when longer than its column."""
+    return _text(value, field) if clean(value) else None
 
 
 def _track(value: str) -> str:
@@ -255,14 +262,14 @@ def open_case(session: Session, *, new: NewCase, actor: str, today: dt.date | No
         department=_text(new.department, "department") if liaison else None,
         letter_no=(_text(new.letter_no, "letter_no") if (new.letter_no or "").strip()
                    else _next_letter_number(session, today)) if liaison else None,
-        leader=(new.leader or "").strip() or None, green_channel=new.green_channel,
+        leader=_optional_text(new.leader, "leader"), green_channel=new.green_channel,
         is_risk=new.is_risk,
     )
     session.add(case)
     session.flush()
     empty = dict.fromkeys(_TRACKED_FIELDS)
     session.add(_event(case, action=Action.OPEN, actor=actor, from_status=None,
-                       comment=comment.strip(), changed=_diff(empty, _snapshot(case)),
+                       comment=clean(comment), changed=_diff(empty, _snapshot(case)),
                        scope=scope))
     session.flush()
     return case
@@ -310,7 +317,7 @@ def _feedback(case: Case, *, today: dt.date, comment: str, satisfaction: str | N
         raise InputError("case.error.required", field="satisfaction",
                          field_name=Label("case.field.satisfaction"))
     case.satisfaction = satisfaction
-    case.feedback = (feedback or "").strip() or None
+    case.feedback = _optional_text(feedback, "feedback")
 
 
 def _close(case: Case, *, today: dt.date, comment: str) -> None:
@@ -585,17 +592,17 @@ def apply(session: Session, *, case_id: int, version: int, action: str, actor: s
     if spec.comment:
         _text(comment, spec.comment)
     before = _snapshot(case)
-    from_status = case.status
+    from_status, code = case.status, case.code
     spec.handler(case, today=today, comment=comment or "", **fields)
     if spec.target is not None:
         case.status = spec.target.value
     session.add(_event(case, action=action, actor=actor, from_status=from_status,
-                       comment=(comment or "").strip(), changed=_diff(before, _snapshot(case)),
+                       comment=clean(comment), changed=_diff(before, _snapshot(case)),
                        scope=scope))
     try:
         session.flush()
-    except StaleDataError:
-        raise ConflictError("case.error.conflict", code=case.code) from None
+    except StaleDataError:  # a concurrent save of the same version won; the session is dead now
+        raise ConflictError("case.error.conflict", code=code) from None
     return case
 
 

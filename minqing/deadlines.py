@@ -148,6 +148,13 @@ def is_overdue(status: str, deadline: dt.date, today: dt.date) -> bool:
     return is_open(status) and deadline < today
 
 
+def due_soon_clause(today: dt.date) -> ColumnElement[bool]:
+    """SQL twin of :attr:`DeadlineState.DUE_SOON`: open, not overdue, and due within
+    :data:`DUE_SOON_DAYS` calendar days."""
+    return and_(open_clause(), Case.deadline >= today,
+                Case.deadline <= today + dt.timedelta(days=DUE_SOON_DAYS))
+
+
 class _DaysBetween(FunctionElement):
     """``end - start`` in whole days, portable between SQLite and PostgreSQL."""
 

@@ -29,7 +29,8 @@ from minqing.vocab import RecordKind, Source
 
 log = logging.getLogger(__name__)
 RISK_LEVELS = (0, 1, 2, 3)  # none, low, medium, high
-MAX_TEXT = 4000
+MAX_TEXT = 4000  # characters of an entry's text (the column is unbounded; a page is not)
+MAX_COUNT = 100_000  # people received / opinions taken at one reception (an INTEGER column)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ def _check_reception_counts(entry: NewEntry) -> None:
             raise _field_error("diary.error.required", field)
         if value < 0:
             raise _field_error("diary.error.negative", field)
+        if value > MAX_COUNT:
+            raise _field_error("diary.error.too_large", field, max_value=MAX_COUNT)
 
 
 def validate_entry(entry: NewEntry, *, today: dt.date) -> NewEntry:

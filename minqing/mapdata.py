@@ -17,7 +17,7 @@ from sqlalchemy import Engine, and_, func, select
 
 from minqing.access import mask_name, protect
 from minqing.clock import today as clock_today
-from minqing.deadlines import days_left, overdue_clause
+from minqing.deadlines import days_overdue_clause, open_clause, overdue_clause
 from minqing.models import (
     Cadre,
     Case,
@@ -28,7 +28,7 @@ from minqing.models import (
     Town,
 )
 from minqing.scope import Scope
-from minqing.vocab import CaseStatus, MemberRole
+from minqing.vocab import MemberRole
 
 CRS = "EPSG:4326"
 
@@ -36,6 +36,7 @@ __all__ = [
     "grid_frame",
     "household_count",
     "household_points",
+    "households_in_box",
     "mask_name",
     "open_case_points",
     "service_groups",
@@ -120,6 +121,30 @@ def household_points(
     return frame
 
 
+def households_in_box(
+    engine: Engine,
+    *,
+    scope: Scope,
+    box: tuple[float, float, float, float],
+    limit: int,
+) -> pd.DataFrame:
+    """Position and special-household tags of the households in scope inside ``box``
+    (minx, miny, maxx, maxy, WGS84), for the district map's street view.
+
+    At most ``limit + 1`` rows, so that the caller can tell "more than ``limit``" without
+    reading a whole town. Columns ``lon``, ``lat``, ``tags`` only: no name, no code, no id
+    (the map draws dots, and whatever reaches the browser can be read there).
+    """
+    minx, miny, maxx, maxy = box
+    stmt = (
+        select(Household.lon, Household.lat, Household.tags)
+        .where(scope.where(Household), Household.lon.between(minx, maxx),
+               Household.lat.between(miny, maxy))
+        .limit(limit + 1)
+    )
+    return _frame(engine, stmt)
+
+
 def service_groups(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     """One row per service group in scope: where it sits, its grid, leader and members.
 
@@ -160,7 +185,8 @@ def open_case_points(
     """Open cases in scope with track, status, deadline, the overdue flag and a location.
 
     A case sits at its household when it has one; otherwise ``lon``/``lat`` are NaN and the map
-    places it at its grid. ``overdue`` comes from :func:`minqing.deadlines.overdue_clause`.
+    places it at its grid. "Open", ``overdue`` and ``days_overdue`` are
+    :mod:`minqing.deadlines`' own clauses.
     """
     scope.require_person_level()
     today = today or clock_today()
@@ -168,16 +194,14 @@ def open_case_points(
         select(
             Case.id.label("case_id"), Case.code, Case.title, Case.track, Case.status,
             Case.deadline, Case.grid_id, Case.green_channel, Case.is_risk,
-            overdue_clause(today).label("overdue"), Household.lon, Household.lat,
+            overdue_clause(today).label("overdue"),
+            days_overdue_clause(today).label("days_overdue"), Household.lon, Household.lat,
         )
         .outerjoin(Household, and_(Household.id == Case.household_id))
-        .where(scope.where(Case), Case.status != CaseStatus.CLOSED.value)
+        .where(scope.where(Case), open_clause())
         .order_by(Case.deadline, Case.id)
     )
     frame = _frame(engine, stmt)
     frame["overdue"] = frame["overdue"].astype(bool)
-    frame["days_overdue"] = [
-        max(0, -days_left(d, today)) if o else 0
-        for d, o in zip(frame["deadline"], frame["overdue"], strict=True)
-    ]
+    frame["days_overdue"] = frame["days_overdue"].astype(int)
     return frame

@@ -241,7 +241,12 @@ class CaseEvent(Base):
     """One appended change to a case (who, when, from -> to, comment). Never updated."""
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_case_at", "case_id", "at"),)
+    __table_args__ = (
+        Index("ix_case_events_case_at", "case_id", "at"),
+        # added in 0004: "cases whose history holds action X" (extension and rework rates, the
+        # consultation agenda) without reading every event
+        Index("ix_case_events_action_case", "action", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))

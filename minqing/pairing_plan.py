@@ -22,8 +22,10 @@ from sqlalchemy import Engine, select, update
 
 from geo.rebalance import Note
 from minqing import clock, layers
+from minqing.access import protect
 from minqing.errors import ConflictError, InputError
 from minqing.models import Cadre, Grid, GridLayer, GroupMember, Household, Pairing, ServiceGroup
+from minqing.scope import Scope
 from minqing.sizing import Bounds, deviation
 
 __all__ = ["PairingPlan", "apply_pairings", "cadre_loads", "propose_pairings"]
@@ -51,17 +53,22 @@ def _pairings(engine: Engine, town_ids: list[int] | None) -> pd.DataFrame:
     frame["pool_town"] = np.where(frame["level"] == "district", 0,
                                   frame["cadre_town"].fillna(0)).astype(int)
     frame = frame.drop(columns=["group_lon", "group_lat"])
-    if town_ids is not None:
-        frame = frame[(frame["pool_town"] == 0) | frame["pool_town"].isin(town_ids)]
+    if town_ids is not None:  # a town's own pools (district cadres are the district's)
+        frame = frame[frame["pool_town"].isin(town_ids)]
     return frame.reset_index(drop=True)
 
 
-def cadre_loads(engine: Engine, *, bounds: Bounds, town_ids: list[int] | None = None
-                ) -> pd.DataFrame:
-    """Every paired cadre: cadre_id, cadre, level, pool_town (0 for the district), load, low,
-    high, deviation (> 0 above the maximum, < 0 below the minimum)."""
-    frame = _pairings(engine, town_ids)
-    return _loads(frame, bounds)
+def _scope_towns(scope: Scope) -> list[int] | None:
+    """The pools a scope plans: every pool for the district, its own town's for a town."""
+    return None if scope.level == "district" else [int(scope.id)]
+
+
+def cadre_loads(engine: Engine, *, scope: Scope, bounds: Bounds) -> pd.DataFrame:
+    """Every paired cadre in ``scope``'s pools: cadre_id, cadre (masked for roles that do not
+    see personal data), level, pool_town (0 for the district), load, low, high, deviation (> 0
+    above the maximum, < 0 below the minimum)."""
+    frame = _pairings(engine, _scope_towns(scope))
+    return protect(_loads(frame, bounds), scope, {"cadre": "name"})
 
 
 def _loads(frame: pd.DataFrame, bounds: Bounds) -> pd.DataFrame:
@@ -86,11 +93,14 @@ class PairingPlan:
     notes: list[Note] = field(default_factory=list)
 
 
-def propose_pairings(engine: Engine, *, bounds: Bounds, town_ids: list[int] | None = None
-                     ) -> PairingPlan:
+def propose_pairings(engine: Engine, *, scope: Scope, bounds: Bounds) -> PairingPlan:
     """Move pairings from cadres above their maximum (or with room to spare) to cadres below
-    their minimum (or with room to take), pool by pool, as few as the bounds need."""
-    frame = _pairings(engine, town_ids)
+    their minimum (or with room to take), pool by pool, as few as the bounds need. Names in
+    the plan are masked for roles that do not see personal data."""
+    from minqing.planner import require_planner
+
+    require_planner(scope, _scope_towns(scope) or ())
+    frame = _pairings(engine, _scope_towns(scope))
     before = _loads(frame, bounds)
     owner = frame.set_index("pairing_id")["cadre_id"].to_dict()
     notes: list[Note] = []
@@ -143,7 +153,10 @@ def propose_pairings(engine: Engine, *, bounds: Bounds, town_ids: list[int] | No
                  "from_cadre", "to_cadre_id", "to_cadre"])
     moved = frame.assign(cadre_id=frame["pairing_id"].map(owner))
     moved["cadre"] = moved["cadre_id"].map(names)
-    return PairingPlan(moves=move_frame, before=before, after=_loads(moved, bounds),
+    names_rule = {"member": "name", "from_cadre": "name", "to_cadre": "name", "cadre": "name"}
+    return PairingPlan(moves=protect(move_frame, scope, names_rule),
+                       before=protect(before, scope, names_rule),
+                       after=protect(_loads(moved, bounds), scope, names_rule),
                        lower_bound=lower, notes=notes)
 
 
@@ -167,13 +180,17 @@ def _nearest(giver: list[int], taker: list[int], xy: pd.DataFrame) -> int:
     return giver[int(np.argmin(((pts - centre) ** 2).sum(axis=1)))]
 
 
-def apply_pairings(engine: Engine, plan: PairingPlan, *, actor: str, reason: str) -> int:
-    """Write the moves (each checked against the pairing's current cadre) and audit them.
+def apply_pairings(engine: Engine, plan: PairingPlan, *, scope: Scope, reason: str) -> int:
+    """Write the moves (each checked against the pairing's current cadre) and audit them as the
+    viewer of ``scope`` (planning roles only, inside their jurisdiction).
 
     Raises :class:`ConflictError` when a pairing changed since the plan was made.
     """
-    if not (actor or "").strip():
-        raise InputError("layers.error.actor", field="actor")
+    from minqing.planner import require_planner
+
+    towns = {int(t) for t in plan.moves["pool_town"]}
+    require_planner(scope, towns)
+    actor = scope.actor("system")
     if not (reason or "").strip():
         raise InputError("layers.error.reason", field="reason")
     with engine.begin() as conn:
@@ -186,6 +203,6 @@ def apply_pairings(engine: Engine, plan: PairingPlan, *, actor: str, reason: str
                                .values(cadre_id=int(row.to_cadre_id)))
             if res.rowcount != 1:
                 raise ConflictError("pairing.error.conflict")
-        layers.record_event(conn, layer_id, actor.strip()[:64], "pairings", reason.strip(),
+        layers.record_event(conn, layer_id, actor[:64], "pairings", reason.strip(),
                       {"moved": len(plan.moves), "at": clock.now().isoformat()})
     return len(plan.moves)

@@ -26,6 +26,7 @@ from geo.adjacency import HouseholdGraph, components, cut_edges, household_graph
 from geo.rebalance import Note, rebalance_town
 from geo.regrid import redraw
 from minqing import i18n, layers
+from minqing.access import PLANS_GRIDS, AccessDenied
 from minqing.errors import InputError
 from minqing.models import Grid, GroupMember, Household, ServiceGroup, Town
 from minqing.scope import Scope
@@ -37,6 +38,7 @@ __all__ = [
     "compare_grids",
     "export_xlsx",
     "grid_balance",
+    "household_at",
     "household_ids",
     "move_households",
     "moves",
@@ -45,12 +47,26 @@ __all__ = [
     "preview_move",
     "propose",
     "publish",
+    "require_planner",
+    "restore",
     "summary",
     "town_balance",
 ]
 
 BACKBONE_ROLES = ("central_household", "service_worker")
 _KX, _KY = 111_320.0, 110_574.0
+
+
+# --- who may plan ------------------------------------------------------------------------------
+
+
+def require_planner(scope: Scope, town_ids: Iterable[int] = ()) -> None:
+    """Refuse planning (propose, publish, restore, pairings, bounds) to roles that do not plan
+    grids, and towns outside a town-level planner's jurisdiction. A system scope may plan."""
+    if scope.viewer is not None and scope.role not in PLANS_GRIDS:
+        raise AccessDenied("plan.error.not_planner")
+    if scope.level != "district" and any(int(t) != scope.id for t in town_ids):
+        raise AccessDenied("plan.error.outside")
 
 
 # --- reading the current layer ------------------------------------------------------------------
@@ -200,7 +216,7 @@ def _to_metres(geom, origin: tuple[float, float]):
     return shapely.transform(geom, lambda c: np.c_[(c[:, 0] - lon0) * kx, (c[:, 1] - lat0) * _KY])
 
 
-def propose(engine: Engine, *, town_ids: Iterable[int], bounds: Bounds,
+def propose(engine: Engine, *, scope: Scope, town_ids: Iterable[int], bounds: Bounds,
             locked_grids: Iterable[int] = (), locked_households: Iterable[int] = (),
             progress: Callable[[float, str], None] | None = None,
             cancel: Callable[[], bool] | None = None, lang: str = i18n.DEFAULT_LANG) -> Proposal:
@@ -210,6 +226,7 @@ def propose(engine: Engine, *, town_ids: Iterable[int], bounds: Bounds,
     returns True, :class:`geo.rebalance.Cancelled` is raised and nothing is kept.
     """
     town_ids = sorted({int(t) for t in town_ids})
+    require_planner(scope, town_ids)
     towns = _towns_in(engine, Scope.district())
     towns = towns[towns["town_id"].isin(town_ids)]
     current = layers.current_layer(engine)
@@ -370,6 +387,19 @@ def nearest_households(p: Proposal, source: int, target: int) -> pd.DataFrame:
     _, dist = tree.query_nearest(shapely.points(mx, my), return_distance=True, all_matches=False)
     out = mine[["household_id", "code", "lon", "lat"]].assign(metres=np.round(dist, 1))
     return out.sort_values(["metres", "household_id"]).reset_index(drop=True)
+
+
+def household_at(p: Proposal, label: int, *, lon: float, lat: float,
+                 metres: float = 40.0) -> int | None:
+    """The household of grid ``label`` nearest to a point (a click), if within ``metres``."""
+    mine = p.households[p.households["after"] == label]
+    if mine.empty:
+        return None
+    origin = (lon, lat)
+    x, y = _xy(mine["lon"].to_numpy(), mine["lat"].to_numpy(), origin)
+    dist = np.hypot(x, y)
+    best = int(np.argmin(dist))
+    return int(mine["household_id"].iloc[best]) if dist[best] <= metres else None
 
 
 def preview_move(p: Proposal, household_ids: Iterable[int], to_label: int) -> pd.DataFrame:
@@ -577,13 +607,16 @@ def note_text(note: Note, lang: str, p: Proposal) -> str:
 # --- publishing ---------------------------------------------------------------------------------
 
 
-def publish(engine: Engine, p: Proposal, *, actor: str, reason: str,
+def publish(engine: Engine, p: Proposal, *, scope: Scope, reason: str,
             label: str = "") -> layers.PublishResult:
-    """Write the proposal as a new grid layer version and make it current (audited).
+    """Write the proposal as a new grid layer version and make it current (audited, as the
+    signed-in viewer of ``scope``; only planning roles, only inside their jurisdiction).
 
     Refuses (:class:`minqing.errors.ConflictError`) when another version was published since the
     proposal was made, and (:class:`InputError`) when a grid of the proposal is not contiguous.
     """
+    require_planner(scope, p.town_ids)
+    actor = scope.actor("system")
     table = compare_grids(p)
     broken = table[(table["after"] > 0) & ~table["contiguous"]]
     if not broken.empty:
@@ -598,6 +631,8 @@ def publish(engine: Engine, p: Proposal, *, actor: str, reason: str,
     code = dict(zip(p.grids["label"], p.grids["code"], strict=True))
     assignment = {int(h): code[int(g)] for h, g in
                   zip(p.households["household_id"], p.households["after"], strict=True)}
+    if not (reason or "").strip():
+        raise InputError("layers.error.reason", field="reason")
     draft = layers.create_layer(engine, grids=specs, assignment=assignment, actor=actor,
                                 reason=reason, label=label, source="plan",
                                 parent_id=p.base_layer_id, town_ids=p.town_ids)
@@ -607,3 +642,14 @@ def publish(engine: Engine, p: Proposal, *, actor: str, reason: str,
     except Exception:
         layers.drop_layer(engine, layer_id=draft.id)
         raise
+
+
+def restore(engine: Engine, *, scope: Scope, layer_id: int, reason: str,
+            expected_current: int | None = None) -> layers.PublishResult:
+    """Make an older layer version current again (audited as the viewer; planning roles of the
+    whole district only, since a version spans every town)."""
+    require_planner(scope)
+    if scope.viewer is not None and scope.level != "district":
+        raise AccessDenied("plan.error.outside")
+    return layers.restore_layer(engine, layer_id=layer_id, actor=scope.actor("system"),
+                                reason=reason, expected_current=expected_current)

@@ -29,7 +29,7 @@ def data_version_of(conn: Connection) -> str:
 
 
 def dataset_info(engine: Engine) -> dict[str, str]:
-    """Key/value facts about the loaded dataset (demo flag, seed, scale, data version)."""
+    """What the store says about itself (``demo``, ``seed``, ``built_at``, the data version)."""
     with engine.connect() as conn:
         return dict(conn.execute(select(DatasetInfo.key, DatasetInfo.value)).all())
 

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 
 from minqing import clock
+from minqing.access import AccessDenied
 from minqing.errors import InputError
+from minqing.scope import Scope
 
 GRID_SIZE_BOUNDS: dict[str, tuple[int, int]] = {
     "rural": (80, 150),
@@ -113,18 +115,23 @@ def load_bounds(engine: Engine) -> Bounds:
     return Bounds(values)
 
 
-def save_bound(engine: Engine, *, key: str, low: int, high: int, actor: str) -> Bounds:
-    """Store one bound (who changed it and when are kept with it); returns the bounds in force.
+def save_bound(engine: Engine, *, scope: Scope, key: str, low: int, high: int) -> Bounds:
+    """Store one bound (who changed it, the viewer of ``scope``, and when are kept with it);
+    returns the bounds in force. Bounds hold for the whole district, so only district-level
+    planning roles may change them.
 
-    Raises :class:`InputError` naming the field for an unknown key, a non-positive minimum, a
-    maximum below the minimum or a missing actor.
+    Raises :class:`InputError` naming the field for an unknown key, a non-positive minimum or a
+    maximum below the minimum; :class:`~minqing.access.AccessDenied` for other roles.
     """
     from minqing.models import PlannerBound
+    from minqing.planner import require_planner
 
+    require_planner(scope)
+    if scope.level != "district":
+        raise AccessDenied("plan.error.outside")
+    actor = scope.actor("system")
     if key not in DEFAULTS:
         raise InputError("sizing.error.key", field="key", name=key)
-    if not (actor or "").strip():
-        raise InputError("layers.error.actor", field="actor")
     low, high = int(low), int(high)
     if not 1 <= low <= _LIMIT:
         raise InputError("sizing.error.low", field="low", low=low)

@@ -3,6 +3,11 @@ and a small demo district built once per backend per session.
 
 "Today" is pinned (MINQING_TODAY) so deadlines and counters do not drift with the calendar; the
 browser tests' app processes inherit the same pin.
+
+Signing in: the app shows nothing but the sign-in form until someone is signed in. Every demo
+database holds one account per role, and a page test signs in with one line (tests/auth.py):
+``sign_in(AppTest.from_file(APP), "town_supervisor")`` for AppTest, the ``sign_in_as`` fixture
+(tests/browser/conftest.py) for Playwright: ``sign_in_as("district_supervisor")``.
 """
 
 from __future__ import annotations

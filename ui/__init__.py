@@ -43,9 +43,13 @@ def version() -> str:
 
 
 @st.cache_data(ttl=300)
-def towns(_engine: Engine, data_version: str, scope: Scope) -> list[tuple[int, str]]:
-    """The towns a viewer's picker offers: those of its jurisdiction."""
+def _towns(_engine: Engine, data_version: str, scope: Scope) -> list[tuple[int, str]]:
     return town_choices(_engine, scope=scope)
+
+
+def towns(_engine: Engine, data_version: str, scope: Scope | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the towns of ``scope`` (default: the signed-in viewer's jurisdiction)."""
+    return _towns(_engine, data_version, viewer().scope() if scope is None else scope)
 
 
 @st.cache_data(ttl=300)

@@ -27,7 +27,7 @@ import datetime as dt
 import streamlit as st
 
 import ui
-from minqing import accounts
+from minqing import accounts, audit
 from minqing.clock import now as clock_now
 from minqing.scope import Viewer
 from minqing.settings import load_settings
@@ -68,11 +68,9 @@ def sign_out(*, notice: str | None = None) -> None:
     viewer = st.session_state.pop(_VIEWER, None)
     if token:
         accounts.revoke(ui.engine(), token)
-    if viewer is not None and notice is None:
-        from minqing import audit
-
-        audit.record(ui.engine(), audit.AuditAction.SIGN_OUT, account_id=viewer.account_id,
-                     username=viewer.username)
+    if viewer is not None:
+        action = audit.AuditAction.SIGN_OUT if notice is None else audit.AuditAction.SESSION_EXPIRED
+        audit.record(ui.engine(), action, account_id=viewer.account_id, username=viewer.username)
     st.session_state.pop(_LAST, None)
     st.session_state[_DROP_COOKIE] = True
     if notice:

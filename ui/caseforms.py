@@ -14,9 +14,16 @@ import streamlit as st
 
 import ui
 from minqing.casebook import CaseDetail
-from minqing.cases import ACTIONS, Action, Field, NewCase, act, available_actions
+from minqing.cases import (
+    ACTIONS,
+    Action,
+    Field,
+    NewCase,
+    act,
+    available_actions,
+)
 from minqing.clock import today
-from minqing.diary import RISK_LEVELS, NewEntry, record
+from minqing.diary import MAX_COUNT, MAX_TEXT, RISK_LEVELS, NewEntry, record
 from minqing.errors import DomainError
 from minqing.vocab import RecordKind, Source, Track
 from ui.casework import flash, show_refusal
@@ -60,15 +67,16 @@ def _entry_fields(gen: int, cadres: list[tuple[int, str]],
         format_func=lambda i: ui.t("diary.no_household") if i is None else labels[i],
         help=ui.t("diary.household_help"))
     values["text"] = st.text_area(ui.t("diary.field.text"), key=f"d_text_{gen}", height=110,
+                                  max_chars=MAX_TEXT,
                                   placeholder=ui.t("diary.text_placeholder"))
     r1, r2, r3 = st.columns(3)
     values["risk_level"] = r1.selectbox(ui.t("diary.field.risk_level"), list(RISK_LEVELS),
                                         format_func=_label("risk"), key=f"d_risk_{gen}")
     values["people_received"] = r2.number_input(
-        ui.t("diary.field.people_received"), min_value=0, value=None, step=1,
+        ui.t("diary.field.people_received"), min_value=0, max_value=MAX_COUNT, value=None, step=1,
         help=ui.t("diary.deputies_only"), key=f"d_people_{gen}")
     values["opinions_taken"] = r3.number_input(
-        ui.t("diary.field.opinions_taken"), min_value=0, value=None, step=1,
+        ui.t("diary.field.opinions_taken"), min_value=0, max_value=MAX_COUNT, value=None, step=1,
         help=ui.t("diary.deputies_only"), key=f"d_opinions_{gen}")
     return values
 
@@ -178,6 +186,13 @@ def case_action_form(detail: CaseDetail) -> None:
     case = detail.case
     version_key = f"_case_version_{case['id']}"
     actions = available_actions(case["status"], case["track"], bool(case["green_channel"]))
+    chosen = st.session_state.get(f"action_{case['id']}")
+    if (chosen in ACTIONS and chosen not in actions
+            and st.session_state.get(version_key, case["version"]) != case["version"]):
+        # Someone else's save took away the action this user is filling in (they closed it
+        # first): keep the form as it was, so the submission reaches the store and ends in the
+        # conflict message with the typed input still there.
+        actions = [*actions, chosen]
     action = st.selectbox(ui.t("case.choose_action"), actions, key=f"action_{case['id']}",
                           format_func=lambda a: ui.t(f"case.action.{a}"))
     key = f"cf_{case['id']}_{action}_{st.session_state.get('_case_gen', 0)}"

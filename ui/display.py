@@ -7,26 +7,33 @@ snapshot (:class:`minqing.aggregates.LastGood`, never a query of its own), picks
 the cycle (district, each town, district ...) and draws it as one HTML block whose type and lines
 are sized in viewport units, so the same screen reads at 1920x1080 and 3840x2160.
 
-Everything shown comes from :mod:`minqing.aggregates` (counts, rates, grid geometry, town names);
-town names are HTML-escaped before they go into the markup.
+Everything shown comes from :mod:`minqing.aggregates` (counts, rates, grid geometry, town names)
+read with the scope of the display account that ``?token=`` signs in (a revocable link made on
+the accounts page; checked again every minute); town names are HTML-escaped before they go into
+the markup. Labels and number formats are the KPI definitions' own (:data:`minqing.kpi.KPIS`).
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 import ui
-from geo.layers import METRICS, classify
+from geo.style import METRICS, classify
 from geo.wallmap import svg_map
-from minqing import i18n
-from minqing.aggregates import HEADLINE, TREND, LastGood, Reading, Snapshot
+from minqing import accounts, i18n
+from minqing.aggregates import HEADLINE, RANK_BY, TREND, LastGood, Reading, Snapshot
+from minqing.kpi import KPIS
+from minqing.scope import Scope, Viewer
 from minqing.settings import load_settings
 
 PAGE = "app_pages/display.py"
@@ -36,12 +43,9 @@ DEFAULT_METRIC = "open_cases"
 DEFAULT_DWELL = 20
 MIN_DWELL, MAX_DWELL = 5, 3600
 TICK_KEY = "_display_tick"
-
-_HEADLINE_LABELS = {"diaries": "kpi.diaries_issued", "solved": "kpi.problems_solved",
-                    "risks": "kpi.risks_found", "open": "kpi.open_cases",
-                    "overdue": "kpi.overdue_cases", "on_time_rate": "kpi.on_time_rate"}
-_TREND_LABELS = {"diary_entries": "kpi.diary_entries", "risks": "kpi.risks_found",
-                 "cases": "col.cases"}
+VIEWER_KEY = "_display_viewer"
+TOKEN_RECHECK_S = 60.0
+STYLESHEET = Path(__file__).with_name("display.css")
 
 
 def requested() -> bool:
@@ -112,9 +116,12 @@ def parse(params: Mapping[str, str]) -> Config:
     return Config(town, metric, dwell, theme, lang, tuple(notes))
 
 
-def views(config: Config, town_ids: list[int]) -> tuple[list[int | None], Config]:
+def views(config: Config, town_ids: list[int], *, district: bool = True
+          ) -> tuple[list[int | None], Config]:
     """The cycle this display shows (None is the district) and the config with a note added when
-    ``?town=`` names no town."""
+    ``?town=`` names no town. A display account of one town (``district=False``) shows it alone."""
+    if not district:
+        return town_ids[:1], config
     if config.town is None:
         return [None, *town_ids], config
     if config.town in town_ids:
@@ -137,33 +144,53 @@ def note_text(config: Config) -> str:
 # --- the data ------------------------------------------------------------------------------------
 
 
+def viewer(token: str | None) -> Viewer | None:
+    """The display account that ``token`` signs in, or None (no token, unknown or revoked).
+
+    Looked up when the page opens and again at most every :data:`TOKEN_RECHECK_S` seconds, so a
+    revoked link goes dark within a minute; while the store cannot be read the account last
+    seen stays signed in (the screen then says the data is old), rather than going dark.
+    """
+    if not token:
+        return None
+    known, checked = st.session_state.get(VIEWER_KEY, (None, None))
+    if checked is not None and time.monotonic() - checked < TOKEN_RECHECK_S:
+        return known
+    try:
+        known = accounts.resume(ui.engine(), token, kind=accounts.DISPLAY)
+    except SQLAlchemyError:
+        if known is None:
+            raise
+    st.session_state[VIEWER_KEY] = (known, time.monotonic())
+    return known
+
+
 @st.cache_resource(show_spinner=False)
-def _keeper(url: str, every_s: float) -> LastGood:
-    return LastGood.for_engine(ui.engine(), every_s=every_s)
+def _keeper(url: str, every_s: float, level: str, place: int | None, _scope: Scope) -> LastGood:
+    return LastGood.for_engine(ui.engine(), scope=_scope, every_s=every_s)
 
 
-def reading() -> Reading:
-    """The last good snapshot of this app process (shared by every display it serves)."""
+def reading(account: Viewer) -> Reading:
+    """The last good snapshot of the account's jurisdiction, shared by every display this app
+    process serves for that jurisdiction."""
     settings = load_settings()
-    return _keeper(settings.database_url, settings.display_check_s).get()
+    scope = account.scope()
+    return _keeper(settings.database_url, settings.display_check_s, scope.level, scope.id,
+                   scope).get()
 
 
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _fmt(key: str, value: float) -> str:
-    if key.endswith("_rate"):
-        return "—" if np.isnan(value) else f"{value:.1%}"
-    return f"{int(value):,}"
-
-
-def _counters(figures: dict[str, float], lang: str) -> str:
+def _counters(figures: dict[str, float], snapshot: Snapshot, lang: str) -> str:
     cells = []
     for key in HEADLINE:
-        tone = {"overdue": " warn", "on_time_rate": " good"}.get(key, "")
-        cells.append(f"<div class='cell{tone}'><div class='k'>{i18n.t(_HEADLINE_LABELS[key], lang)}"
-                     f"</div><div class='v'>{_fmt(key, figures[key])}</div></div>")
-    return f"<section class='counters'>{''.join(cells)}</section>"
+        tone = {"overdue_cases": " warn", "on_time_rate": " good"}.get(key, "")
+        cells.append(f"<div class='cell{tone}'><div class='k'>{KPIS[key].label(lang)}</div>"
+                     f"<div class='v'>{KPIS[key].show(figures[key])}</div></div>")
+    period = i18n.t("display.period", lang, since=snapshot.since, until=snapshot.today)
+    return (f"<section class='counters'><div class='h'>{period}</div>"
+            f"<div class='cells'>{''.join(cells)}</div></section>")
 
 
 def _img(svg: str, css_class: str) -> str:
@@ -191,7 +218,7 @@ def _trends(trend, lang: str, theme: str) -> str:
     cells = []
     for key in TREND:
         values = trend[key].to_numpy(dtype=float)
-        cells.append(f"<div class='trend'><div class='k'>{i18n.t(_TREND_LABELS[key], lang)}"
+        cells.append(f"<div class='trend'><div class='k'>{KPIS[key].label(lang)}"
                      f"<b>{int(values[-1]):,}</b></div>{_spark(values, theme)}</div>")
     months = i18n.t("display.months", lang, first=trend.index[0], last=trend.index[-1])
     return (f"<section class='trends'><div class='h'>{i18n.t('display.trends', lang)} · "
@@ -199,8 +226,8 @@ def _trends(trend, lang: str, theme: str) -> str:
 
 
 def _ranking(snapshot: Snapshot, view: int | None, lang: str) -> str:
-    table = snapshot.ranking("on_time_rate")
-    rates = table["on_time_rate"].to_numpy(dtype=float)
+    table = snapshot.ranking(RANK_BY)
+    rates = table[RANK_BY].to_numpy(dtype=float)
     rows = []
     for row, rate in zip(table.itertuples(index=False), rates, strict=True):
         width = 100 * rate if np.isfinite(rate) else 0
@@ -208,8 +235,8 @@ def _ranking(snapshot: Snapshot, view: int | None, lang: str) -> str:
         rows.append(f"<div class='r{mine}'><span class='n'>{row.rank}</span>"
                     f"<span class='t'>{html.escape(str(row.name))}</span>"
                     f"<span class='bar'><i style='width:{width:.0f}%'></i></span>"
-                    f"<span class='v'>{_fmt('on_time_rate', rate)}</span></div>")
-    head = i18n.t("display.ranking", lang, kpi=i18n.t("kpi.on_time_rate", lang))
+                    f"<span class='v'>{KPIS[RANK_BY].show(rate)}</span></div>")
+    head = i18n.t("display.ranking", lang, kpi=KPIS[RANK_BY].label(lang))
     if view is not None:
         rank = int(table.loc[table["town_id"] == view, "rank"].iloc[0])
         head += (f"<b class='place'>{i18n.t('display.rank_of', lang, rank=rank, count=len(table))}"
@@ -253,7 +280,7 @@ def _body(_snapshot: Snapshot, version: str, day, view: int | None, metric: str,
           lang: str, theme: str) -> str:
     """One view's map and side panel; cached per data version, view, metric, language, theme."""
     figures = _snapshot.figures(view)
-    side = (_counters(figures, lang) + _trends(_snapshot.trends[view], lang, theme)
+    side = (_counters(figures, _snapshot, lang) + _trends(_snapshot.trends[view], lang, theme)
             + _ranking(_snapshot, view, lang))
     return f"<main>{_map(_snapshot, view, metric, lang, theme)}<aside>{side}</aside></main>"
 
@@ -263,15 +290,21 @@ def _steps(cycle: list[int | None], position: int) -> str:
     return f"<div class='steps'>{marks}</div>" if len(cycle) > 1 else "<div></div>"
 
 
+def message(config: Config, key: str, view: str) -> str:
+    """A screen with one line on it (no data): waiting for the store, or no valid link."""
+    offline = f"<div class='mq-offline'>{i18n.t('display.offline', config.lang)}</div>"
+    return (f"<div class='mq-wall theme-{config.theme}' data-view='{view}'>"
+            f"<div class='waiting'>{i18n.t(key, config.lang)}</div>{offline}</div>")
+
+
 def screen(read: Reading, config: Config, count: int) -> str:
     """The whole screen for tick number ``count`` of this display."""
     lang = config.lang
     offline = f"<div class='mq-offline'>{i18n.t('display.offline', lang)}</div>"
     if read.snapshot is None:
-        return (f"<div class='mq-wall theme-{config.theme}' data-view='none'>"
-                f"<div class='waiting'>{i18n.t('display.waiting', lang)}</div>{offline}</div>")
+        return message(config, "display.waiting", "none")
     snapshot = read.snapshot
-    cycle, config = views(config, snapshot.town_ids)
+    cycle, config = views(config, snapshot.town_ids, district=snapshot.level == "district")
     position = count % len(cycle)
     view = cycle[position]
     name = i18n.t("display.district", lang) if view is None else snapshot.town_name(view)
@@ -286,21 +319,30 @@ def screen(read: Reading, config: Config, count: int) -> str:
         f"{i18n.t('display.title', lang, view=html.escape(name))}</div>{_steps(cycle, position)}"
         f"<div class='stamp'>{i18n.t('display.updated', lang, time=stamp)}</div></header>"
         f"{_body(snapshot, snapshot.version, snapshot.today, view, config.metric, lang, config.theme)}"
-        f"<footer><span>{i18n.t('app.demo_badge', lang)}</span>"
+        f"<footer><span>{i18n.t('app.demo_badge', lang) if snapshot.demo else ''}</span>"
         f"<span class='notes'>{html.escape(notes)}</span></footer>{offline}</div>"
     )
 
 
-def tick(config: Config) -> None:
+def tick(config: Config, token: str | None) -> None:
     """Draw the next view: called by the page's timer (a fragment that reruns every dwell)."""
+    try:
+        account = viewer(token)
+    except SQLAlchemyError:  # the store is down and this screen has not signed in yet
+        st.html(message(config, "display.waiting", "none"))
+        return
+    if account is None:
+        st.html(message(config, "display.need_link", "locked"))
+        return
     count = st.session_state.get(TICK_KEY, -1) + 1
     st.session_state[TICK_KEY] = count
-    st.html(screen(reading(), config, count))
+    st.html(screen(reading(account), config, count))
 
 
 def style() -> None:
-    """The display's stylesheet: Streamlit's chrome hidden, the wall over the whole viewport."""
-    st.html(f"<style>{_CSS}</style>")
+    """The display's stylesheet (``ui/display.css``): Streamlit's chrome hidden, the wall over the
+    whole viewport."""
+    st.html(STYLESHEET)
 
 
 _SVG_COLOURS = {
@@ -316,87 +358,3 @@ _MAP_CSS = (
     "sans-serif;fill:{fg};text-anchor:middle;dominant-baseline:middle;paint-order:stroke;"
     "stroke:{halo};stroke-width:6px;stroke-linejoin:round}}"
 )
-
-_CSS = """
-header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"],
-[data-testid="stSidebarCollapsedControl"], [data-testid="stDecoration"],
-[data-testid="stStatusWidget"], #MainMenu, footer[data-testid="stBottom"] { display: none !important; }
-html, body { overflow: hidden !important; }
-[data-testid="stAppViewContainer"], [data-testid="stMain"] { overflow: hidden !important; }
-[data-stale="true"], .stale-element { opacity: 1 !important; transition: none !important; }
-/* the connection dialog would cover the wall while the server restarts: the wall shows its own
-   "reconnecting" strip instead and keeps its last values on screen */
-[data-testid="stDialog"], [data-baseweb="modal"] { display: none !important; }
-body:has([data-testid="stDialog"]) .mq-offline, body:has([data-baseweb="modal"]) .mq-offline {
-  display: flex !important; }
-
-.mq-wall {
-  --u: min(1vh, 0.5625vw);
-  position: fixed; inset: 0; z-index: 999990; box-sizing: border-box;
-  display: grid; grid-template-rows: calc(var(--u) * 8) 1fr calc(var(--u) * 3.6);
-  gap: calc(var(--u) * 1.6); padding: calc(var(--u) * 2) calc(var(--u) * 2.6);
-  background: var(--bg); color: var(--fg); overflow: hidden;
-  font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
-  font-variant-numeric: tabular-nums; line-height: 1.25;
-}
-.mq-wall.theme-dark { --bg: #0b0f14; --panel: #151b23; --fg: #f3f6f9; --muted: #a9b4c0;
-  --line: #2a3441; --accent: #4fa3ff; --warn: #ff6b5f; --good: #4cd07d; --outline: #f3f6f9;
-  --halo: #0b0f14; --banner: #ffb020; --banner-fg: #1a1200; }
-.mq-wall.theme-light { --bg: #ffffff; --panel: #f1f4f7; --fg: #0e1318; --muted: #46515c;
-  --line: #d5dce3; --accent: #0b5cad; --warn: #c62828; --good: #1b7f3b; --outline: #1f2933;
-  --halo: #ffffff; --banner: #b45309; --banner-fg: #ffffff; }
-.mq-wall header { display: grid; grid-template-columns: 1fr auto 1fr; align-items: center; }
-.mq-wall .title { font-size: calc(var(--u) * 5); font-weight: 700; white-space: nowrap; }
-.mq-wall .stamp { justify-self: end; font-size: calc(var(--u) * 3); color: var(--muted); }
-.mq-wall .steps { display: flex; gap: calc(var(--u) * 0.8); }
-.mq-wall .steps i { width: calc(var(--u) * 2.2); height: calc(var(--u) * 0.9);
-  border-radius: calc(var(--u) * 0.5); background: var(--line); }
-.mq-wall .steps i.on { background: var(--accent); width: calc(var(--u) * 5); }
-.mq-wall main { display: grid; grid-template-columns: 1.32fr 1fr; gap: calc(var(--u) * 2.4);
-  min-height: 0; }
-.mq-wall aside { display: grid; grid-template-rows: auto auto 1fr; gap: calc(var(--u) * 1.6);
-  min-height: 0; }
-.mq-wall section { background: var(--panel); border-radius: calc(var(--u) * 1.2);
-  padding: calc(var(--u) * 1.4) calc(var(--u) * 1.8); min-height: 0; }
-.mq-wall .map { position: relative; padding: calc(var(--u) * 1); }
-.mq-wall.theme-light .map { background: #ffffff; border: 1px solid var(--line); }
-.mq-wall .mq-map { width: 100%; height: 100%; display: block; object-fit: contain; }
-.mq-wall .legend { position: absolute; left: calc(var(--u) * 1.6); bottom: calc(var(--u) * 1.6);
-  background: var(--bg); border: 1px solid var(--line); border-radius: calc(var(--u) * 1);
-  padding: calc(var(--u) * 1.2) calc(var(--u) * 1.6); font-size: calc(var(--u) * 2.3); }
-.mq-wall .legend b { display: block; font-size: calc(var(--u) * 2.4); margin-bottom: calc(var(--u) * 0.5); }
-.mq-wall .legend i { display: inline-block; width: calc(var(--u) * 3); height: calc(var(--u) * 2.2);
-  margin-right: calc(var(--u) * 1); vertical-align: middle; border-radius: calc(var(--u) * 0.3); }
-.mq-wall .counters { display: grid; grid-template-columns: repeat(3, 1fr);
-  gap: calc(var(--u) * 1.2) calc(var(--u) * 1.6); }
-.mq-wall .cell .k { font-size: calc(var(--u) * 2.3); color: var(--muted); white-space: nowrap; }
-.mq-wall .cell .v { font-size: calc(var(--u) * 5.2); font-weight: 700; white-space: nowrap; }
-.mq-wall .cell.warn .v { color: var(--warn); }
-.mq-wall .cell.good .v { color: var(--good); }
-.mq-wall .h { font-size: calc(var(--u) * 2.3); color: var(--muted); margin-bottom: calc(var(--u) * 0.6); }
-.mq-wall .trends .row { display: grid; grid-template-columns: repeat(3, 1fr); gap: calc(var(--u) * 1.6); }
-.mq-wall .trend .k { font-size: calc(var(--u) * 2.2); display: flex; justify-content: space-between; }
-.mq-wall .trend .k b { font-size: calc(var(--u) * 2.6); }
-.mq-wall .spark { width: 100%; display: block; aspect-ratio: 4; }
-.mq-wall .ranking { display: flex; flex-direction: column; overflow: hidden; }
-.mq-wall .ranking .h { display: flex; justify-content: space-between; align-items: baseline; }
-.mq-wall .ranking .place { color: var(--fg); font-size: calc(var(--u) * 2.8); }
-.mq-wall .r { display: grid; grid-template-columns: calc(var(--u) * 3.4) calc(var(--u) * 11) 1fr calc(var(--u) * 9);
-  align-items: center; gap: calc(var(--u) * 1); font-size: calc(var(--u) * 2.25);
-  padding: 0 calc(var(--u) * 0.6); border-radius: calc(var(--u) * 0.5);
-  flex: 0 1 calc(var(--u) * 3.1); min-height: 0; }
-.mq-wall .r.me { background: var(--accent); color: var(--bg); font-weight: 700; }
-.mq-wall .r .n { text-align: right; color: inherit; }
-.mq-wall .r .v { text-align: right; }
-.mq-wall .r .bar { height: calc(var(--u) * 1.2); background: var(--line); border-radius: calc(var(--u) * 0.6); }
-.mq-wall .r .bar i { display: block; height: 100%; background: var(--good); border-radius: inherit; }
-.mq-wall .r.me .bar i { background: var(--bg); }
-.mq-wall footer { display: flex; justify-content: space-between; align-items: center;
-  font-size: calc(var(--u) * 1.9); color: var(--muted); }
-.mq-wall .notes { color: var(--banner); }
-.mq-wall .banner, .mq-wall .mq-offline { position: absolute; left: 0; right: 0; bottom: 0; z-index: 2;
-  display: flex; justify-content: center; align-items: center; height: calc(var(--u) * 6.4);
-  font-size: calc(var(--u) * 3.4); font-weight: 700; background: var(--banner); color: var(--banner-fg); }
-.mq-wall .mq-offline { display: none; }
-.mq-wall .waiting { place-self: center; grid-row: 2; font-size: calc(var(--u) * 5); color: var(--muted); }
-"""

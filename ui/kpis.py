@@ -23,8 +23,8 @@ def period(key: str) -> tuple[dt.date, dt.date]:
     """The period picker (default: 1 January to today); the pick carries over to other pages."""
     day = today()
     since, until = st.session_state.get(_PERIOD, (dt.date(day.year, 1, 1), day))
-    picked = st.date_input(ui.t("kpi.period"), value=(since, until), max_value=day, key=key,
-                           help=ui.t("kpi.period.help"))
+    picked = st.columns([1, 3])[0].date_input(ui.t("kpi.period"), value=(since, until),
+                                              max_value=day, key=key, help=ui.t("kpi.period.help"))
     if isinstance(picked, tuple) and len(picked) == 2:
         st.session_state[_PERIOD] = picked
         return picked

@@ -20,11 +20,10 @@ from minqing.vocab import Track
 from ui.casework import flash, show_refusal
 from ui.safe import md
 from ui.supervision import (
-    actor_input,
+    actor,
     case_table,
     export_button,
     reasons_text,
-    remember_actor,
     show_table,
     town_filter,
 )
@@ -59,15 +58,13 @@ def agenda_section(kind: str, agenda: pd.DataFrame, *, town_id: int | None,
                                 key=f"start_day_{kind}")
         chair = c2.text_input(ui.t("meeting.field.chair"), key=f"start_chair_{kind}")
         attendees = st.text_input(ui.t("meeting.field.attendees"), key=f"start_who_{kind}")
-        actor = actor_input(f"start_actor_{kind}")
         started = st.form_submit_button(ui.t("meeting.start"), type="primary")
     if not started:
         return
-    remember_actor(actor)
     try:
         meeting_id = meetings.start_meeting(
             ui.engine(), scope=ui.current_scope(), kind=kind, held_on=held_on, chair=chair,
-            attendees=attendees, actor=actor, town_id=town_id, area_id=area_id)
+            attendees=attendees, actor=actor(), town_id=town_id, area_id=area_id)
     except DomainError as exc:
         show_refusal(exc)
         return
@@ -170,22 +167,20 @@ def _decision_form(kind: str, meeting_id: int, items: pd.DataFrame) -> None:
     with st.form(key, border=True):
         fields = (_consultation_fields(key) if kind == meetings.Kind.CONSULTATION
                   else _follow_up_fields(key))
-        actor = actor_input(f"{key}_actor")
         submitted = st.form_submit_button(
             ui.t("meeting.submit_decision" if kind == meetings.Kind.CONSULTATION
                  else "meeting.submit_rectify"), type="primary")
     if not submitted:
         return
-    remember_actor(actor)
     try:
         if kind == meetings.Kind.CONSULTATION:
             meetings.record_decision(ui.engine(), scope=ui.current_scope(), meeting_id=meeting_id,
-                                     case_id=case_id, version=current["version"], actor=actor,
+                                     case_id=case_id, version=current["version"], actor=actor(),
                                      **fields)
         else:
             meetings.record_rectification(ui.engine(), scope=ui.current_scope(),
                                           meeting_id=meeting_id, case_id=case_id,
-                                          version=current["version"], actor=actor, **fields)
+                                          version=current["version"], actor=actor(), **fields)
     except DomainError as exc:
         show_refusal(exc)
         return

@@ -4,12 +4,14 @@ bounds. Each reads state, calls :mod:`minqing.planner` / :mod:`minqing.layers` /
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
 from geo.basemap import resolve_basemap
+from geo.crs import wgs84_to_gcj02
 from geo.plan_map import edit_map, plan_map
 from minqing import layers, pairing_plan, planner, sizing
 from minqing.errors import DomainError
@@ -43,14 +45,9 @@ def balance(scope: Scope | None = None) -> pd.DataFrame:
                     tuple(sorted(b.values.items())))
 
 
-def actor_input() -> None:
-    """Who is acting, typed once per session (until accounts exist); publish, restore, pairing
-    changes and bounds record it."""
-    st.text_input(ui.t("plan.actor"), key="plan_actor", max_chars=64)
-
-
-def actor() -> str:
-    return str(st.session_state.get("plan_actor") or "").strip()
+def own_scope() -> Scope:
+    """The viewer's whole jurisdiction: what they may plan (writes are recorded as them)."""
+    return ui.viewer().scope()
 
 
 def show_error(exc: DomainError) -> None:
@@ -58,7 +55,7 @@ def show_error(exc: DomainError) -> None:
 
 
 def town_names() -> dict[int, str]:
-    return dict(ui.towns(ui.engine(), ui.version()))
+    return dict(ui.towns(ui.engine(), ui.version(), own_scope()))
 
 
 def _tip(frame: pd.DataFrame, count: str) -> list[str]:
@@ -99,7 +96,7 @@ def check_section() -> None:
 
 
 def propose_section() -> None:
-    table = balance(Scope.district())
+    table = balance(own_scope())
     towns = planner.town_balance(table)
     names = dict(zip(towns["town_id"], towns["town"], strict=True))
     scope_town = ui.current_town()
@@ -137,9 +134,13 @@ def _run_proposal(towns: list[int], locked: list[int], homes_text: str) -> None:
                 on_click=lambda: st.session_state.update(plan_cancelled=True))
     bar = st.progress(0.0, text=ui.t("plan.working"))
     try:
-        p = planner.propose(ui.engine(), town_ids=towns, bounds=bounds(), locked_grids=locked,
+        p = planner.propose(ui.engine(), scope=own_scope(), town_ids=towns, bounds=bounds(),
+                            locked_grids=locked,
                             locked_households=ids, lang=ui.lang(),
                             progress=lambda f, text: bar.progress(min(f, 1.0), text=md(text)))
+    except DomainError as exc:
+        show_error(exc)
+        return
     finally:
         stop.empty()
     bar.empty()
@@ -156,12 +157,14 @@ def _results(p: planner.Proposal) -> None:
              ("plan.sum.grids_after", f"{s.grids_before} → {s.grids_after}"),
              ("plan.sum.in_bounds_after", f"{s.in_bounds_before} → {s.in_bounds_after}"),
              ("plan.sum.compactness_after",
-              f"{s.compactness_before:.2f} → {s.compactness_after:.2f}")]
-    for column, (key, value) in zip(st.columns(len(cells)), cells, strict=True):
-        column.metric(ui.t(key), value)
+              f"{s.compactness_before:.3f} → {s.compactness_after:.3f}")]
+    for row in (cells[:3], cells[3:]):
+        for column, (key, value) in zip(st.columns(3), row, strict=True):
+            column.metric(ui.t(key), value)
     for town, notes in p.notes.items():
         for note in notes:
-            text = f"{names.get(town, town)}: {planner.note_text(note, ui.lang(), p)}"
+            text = ui.t("plan.note_in_town", town=names.get(town, town),
+                        text=planner.note_text(note, ui.lang(), p))
             (st.warning if town in p.unbalanced else st.info)(md(text))
     if s.non_contiguous:
         st.error(ui.t("plan.warn.contiguity", n=s.non_contiguous))
@@ -235,46 +238,69 @@ def edit_section(p: planner.Proposal, town: int) -> None:
                    on_change=take_block)
     if any(h not in ids for h in st.session_state.get("plan_edit_pick", [])):
         st.session_state["plan_edit_pick"] = []  # another grid was chosen
-    picked = st.multiselect(ui.t("plan.edit.households"), ids,
-                            format_func=dict(zip(ids, near["code"], strict=True)).get,
-                            key="plan_edit_pick")
-    preview = planner.preview_move(p, picked, target)
-    st.dataframe(preview.drop(columns=["label"]), hide_index=True, width="stretch",
-                 column_config={c: ui.t(f"plan.edit.col.{c}") for c in preview.columns})
-    for row in preview.itertuples():
-        if not row.contiguous:
-            st.warning(md(ui.t("plan.edit.breaks", code=row.code)))
-        elif not row.in_bounds:
-            st.warning(md(ui.t("plan.edit.out", code=row.code, n=row.after, low=row.low,
-                               high=row.high)))
     h = p.households
     frame = g[g["label"].isin([source, target])].assign(deviation=0, tooltip=lambda d: d["code"])
     src = h[h["after"] == source].assign(tooltip=lambda d: d["code"])
     dst = h[h["after"] == target].assign(tooltip=lambda d: d["code"])
-    sel = src[src["household_id"].isin(picked)]
-    st_folium(edit_map(frame, geom="geom_after", basemap=basemap(), source=src, target=dst,
-                       selected=sel), key="plan_edit_map", height=MAP_HEIGHT,
-              use_container_width=True, returned_objects=[])
-    if st.button(ui.t("plan.edit.apply"), disabled=not picked, key="plan_edit_apply"):
-        try:
-            st.session_state[PROPOSAL] = planner.move_households(p, picked, target)
-        except DomainError as exc:
-            show_error(exc)
-            return
-        st.rerun()
+    sel = src[src["household_id"].isin(st.session_state.get("plan_edit_pick", []))]
+    left, right = st.columns([3, 2])
+    with left:
+        state = st_folium(edit_map(frame, geom="geom_after", basemap=basemap(), source=src,
+                                   target=dst, selected=sel),
+                          key="plan_edit_map", height=MAP_HEIGHT, use_container_width=True,
+                          returned_objects=["last_object_clicked"])
+        st.caption(ui.t("plan.edit.map_hint"))
+    _toggle_clicked(p, source, (state or {}).get("last_object_clicked"))
+    with right:
+        picked = st.multiselect(ui.t("plan.edit.households"), ids,
+                                format_func=dict(zip(ids, near["code"], strict=True)).get,
+                                key="plan_edit_pick")
+        preview = planner.preview_move(p, picked, target)
+        st.dataframe(preview.drop(columns=["label", "name"]), hide_index=True, width="stretch",
+                     column_config={c: ui.t(f"plan.edit.col.{c}") for c in preview.columns})
+        for row in preview.itertuples():
+            if not row.contiguous:
+                st.warning(md(ui.t("plan.edit.breaks", code=row.code)))
+            elif not row.in_bounds:
+                st.warning(md(ui.t("plan.edit.out", code=row.code, n=row.after, low=row.low,
+                                   high=row.high)))
+        if st.button(ui.t("plan.edit.apply"), disabled=not picked, key="plan_edit_apply"):
+            try:
+                st.session_state[PROPOSAL] = planner.move_households(p, picked, target)
+            except DomainError as exc:
+                show_error(exc)
+                return
+            st.rerun()
+
+
+def _toggle_clicked(p: planner.Proposal, source: int, click: dict | None) -> None:
+    """A click on the map adds (or removes) the source grid's household nearest to it."""
+    if not click or click == st.session_state.get("plan_edit_click"):
+        return
+    st.session_state["plan_edit_click"] = click
+    lon, lat = float(click["lng"]), float(click["lat"])
+    if basemap().gcj02:  # the map is drawn shifted; undo the shift at this point
+        slon, slat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
+        lon, lat = 2 * lon - float(slon[0]), 2 * lat - float(slat[0])
+    hit = planner.household_at(p, source, lon=lon, lat=lat)
+    if hit is None:
+        return
+    picked = list(st.session_state.get("plan_edit_pick", []))
+    picked = [h for h in picked if h != hit] if hit in picked else [*picked, hit]
+    st.session_state["plan_edit_pick"] = picked
+    st.rerun()
 
 
 def publish_form(p: planner.Proposal) -> None:
     st.subheader(ui.t("plan.publish.title"))
     with st.form("plan_publish"):
-        who = actor()
         reason = st.text_area(ui.t("plan.publish.reason"), height=68)
         label = st.text_input(ui.t("plan.publish.label"), max_chars=120)
         go = st.form_submit_button(ui.t("plan.publish.go"), type="primary")
     if not go:
         return
     try:
-        result = planner.publish(ui.engine(), p, actor=who, reason=reason, label=label)
+        result = planner.publish(ui.engine(), p, scope=own_scope(), reason=reason, label=label)
     except DomainError as exc:
         show_error(exc)
         return
@@ -289,9 +315,8 @@ def publish_form(p: planner.Proposal) -> None:
 
 def pairings_section() -> None:
     b = bounds()
-    scope_town = ui.current_town()
-    towns = None if scope_town is None else [scope_town]
-    loads = pairing_plan.cadre_loads(ui.engine(), bounds=b, town_ids=towns)
+    scope = ui.current_scope()
+    loads = pairing_plan.cadre_loads(ui.engine(), scope=scope, bounds=b)
     names = {0: ui.t("app.all_towns"), **town_names()}
     loads = loads.assign(pool=loads["pool_town"].map(names),
                          level=loads["level"].map(lambda v: ui.t(f"plan.level.{v}")))
@@ -301,8 +326,12 @@ def pairings_section() -> None:
     st.dataframe(off[cols], hide_index=True, width="stretch",
                  column_config={c: ui.t(f"plan.pair.col.{c}") for c in cols})
     if st.button(ui.t("plan.pair.propose"), key="plan_pair_propose"):
-        st.session_state[PAIRINGS] = pairing_plan.propose_pairings(ui.engine(), bounds=b,
-                                                                   town_ids=towns)
+        try:
+            st.session_state[PAIRINGS] = pairing_plan.propose_pairings(ui.engine(), scope=scope,
+                                                                       bounds=b)
+        except DomainError as exc:
+            show_error(exc)
+            return
     plan: pairing_plan.PairingPlan | None = st.session_state.get(PAIRINGS)
     if plan is None:
         return
@@ -318,12 +347,11 @@ def pairings_section() -> None:
     if plan.moves.empty:
         return
     with st.form("plan_pair_apply"):
-        who = actor()
         reason = st.text_area(ui.t("plan.publish.reason"), height=68)
         go = st.form_submit_button(ui.t("plan.pair.apply"), type="primary")
     if go:
         try:
-            n = pairing_plan.apply_pairings(ui.engine(), plan, actor=who, reason=reason)
+            n = pairing_plan.apply_pairings(ui.engine(), plan, scope=scope, reason=reason)
         except DomainError as exc:
             show_error(exc)
             return
@@ -362,16 +390,15 @@ def versions_section() -> None:
                            basemap=basemap()),
                   key="plan_ver_map", height=MAP_HEIGHT, use_container_width=True,
                   returned_objects=[])
-    if not chosen.is_current:
+    if not chosen.is_current and own_scope().level == "district":
         with st.form("plan_restore"):
             st.markdown(ui.t("plan.ver.restore_title", number=chosen.number))
-            who = actor()
             reason = st.text_area(ui.t("plan.publish.reason"), height=68)
             go = st.form_submit_button(ui.t("plan.ver.restore"), type="primary")
         if go:
             try:
-                result = layers.restore_layer(engine, layer_id=chosen.id, actor=who,
-                                              reason=reason)
+                result = planner.restore(engine, scope=own_scope(), layer_id=chosen.id,
+                                         reason=reason)
             except DomainError as exc:
                 show_error(exc)
                 return
@@ -401,14 +428,14 @@ def bounds_section() -> None:
                                                key=f"plan_b_{key}_lo"),
                            hi_col.number_input(ui.t("plan.col.high"), 1, 100_000, high,
                                                key=f"plan_b_{key}_hi"))
-        who = actor()
-        go = st.form_submit_button(ui.t("plan.bounds.save"), type="primary")
+        go = st.form_submit_button(ui.t("plan.bounds.save"), type="primary",
+                                   disabled=own_scope().level != "district")
     if not go:
         return
     try:
         for key, (low, high) in values.items():
             if (low, high) != b.values[key]:
-                sizing.save_bound(ui.engine(), key=key, low=low, high=high, actor=who)
+                sizing.save_bound(ui.engine(), scope=own_scope(), key=key, low=low, high=high)
     except DomainError as exc:
         show_error(exc)
         return

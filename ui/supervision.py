@@ -13,16 +13,10 @@ from minqing.supervision.reviews import area_choices
 from minqing.xlsx import Sheet, workbook_bytes
 from ui.casework import case_link
 
-ACTOR = "_actor"
 
-
-def actor_input(key: str, label_key: str = "sv.actor", default: str = "") -> str:
-    """Who acted, typed as on the case page (remembered for the session)."""
-    return st.text_input(ui.t(label_key), value=st.session_state.get(ACTOR) or default, key=key)
-
-
-def remember_actor(name: str) -> None:
-    st.session_state[ACTOR] = (name or "").strip()
+def actor() -> str:
+    """Who acts: the signed-in account (the data layer records it from the scope too)."""
+    return ui.viewer().label
 
 
 def area_picker() -> tuple[int, str, str] | None:
@@ -107,12 +101,36 @@ def export_button(shown: pd.DataFrame, *, title: str, file: str,
 
 
 def town_filter() -> tuple[str, str]:
-    """The town picker's choice as a filter line for exports."""
-    names = dict(ui.towns(ui.engine(), ui.version()))
+    """The town picker's choice (else the viewer's jurisdiction) as a filter line for exports."""
+    viewer = ui.viewer()
+    names = dict(ui.towns(ui.engine(), ui.version(), viewer.scope()))
     town = ui.current_town()
-    return ui.t("app.town"), names.get(town, ui.t("app.all_towns"))
+    return ui.t("app.town"), names[town] if town in names else ui.jurisdiction_name(viewer)
 
 
 def blank(values) -> list:
     """Missing values shown as empty cells (not "None")."""
     return ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in values]
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _unreviewed(_engine, data_version: str, scope, day) -> pd.Series:
+    from minqing.supervision.reviews import unreviewed_by_grid
+
+    return unreviewed_by_grid(_engine, scope=scope, today=day)
+
+
+def unreviewed_link(grid_ids) -> None:
+    """Diary entries awaiting the weekly review in these grids (the map's scope or view), linked
+    to the review page for roles that supervise."""
+    from minqing.access import SUPERVISES
+    from minqing.clock import today
+
+    scope = ui.current_scope()
+    waiting = _unreviewed(ui.engine(), ui.version(), scope, today())
+    n = int(waiting.reindex(list(grid_ids)).fillna(0).sum())
+    label = ui.t("review.unreviewed_count", n=f"{n:,}")
+    if scope.viewer is None or scope.role in SUPERVISES:
+        st.page_link("app_pages/review.py", label=label, icon=":material/rate_review:")
+    else:
+        st.caption(label)

@@ -8,6 +8,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "display.stale": ("数据截至 {time}，正在重新连接", "Data as of {time}, reconnecting"),
     "display.offline": ("与服务器的连接中断，正在重新连接", "Connection to the server lost, reconnecting"),
     "display.waiting": ("正在连接数据库", "Connecting to the database"),
+    "display.need_link": ("此屏幕需要大屏链接：请管理员在“账号管理”页面为大屏账号生成链接",
+                          "This screen needs its display link: an administrator makes one for "
+                          "the display account on the Accounts page"),
+    "display.period": ("今年以来 · {since} 至 {until}", "This year · {since} to {until}"),
     "display.trends": ("近12个月", "Last 12 months"),
     "display.ranking": ("各镇街排名 · {kpi}", "Town ranking · {kpi}"),
     "display.rank_of": ("第 {rank} 名 / 共 {count} 个", "Rank {rank} of {count}"),

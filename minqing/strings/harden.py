@@ -13,6 +13,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "暂时连不上数据库或数据库正忙，本页无法显示，请稍后刷新。",
         "The database is busy or cannot be reached just now, so this page cannot be shown. "
         "Please reload in a moment."),
+    "diary.error.too_large": ("「{field_name}」不能超过 {max_value}。",
+                              "“{field_name}” cannot be more than {max_value}."),
     "export.xlsx": ("导出 Excel", "Excel"),
     "export.csv": ("导出 CSV", "CSV"),
     "export.backlog": ("待办事项", "open cases"),

@@ -142,6 +142,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "方案编制后结对关系已被他人修改，请重新生成方案。",
         "Pairings changed since the plan was made; make the plan again.",
     ),
+    "plan.error.not_planner": ("只有规划人员可以编制、发布或恢复网格方案。", "Only planners may propose, publish or restore grid plans."),
+    "plan.error.outside": ("超出您的管辖范围。", "This is outside your jurisdiction."),
     "plan.error.code": ("住户编码“{code}”不在所选镇街。", "Household code \"{code}\" is not in the chosen towns."),
     # --- the planner page ---
     "nav.section.planning": ("规划", "Planning"),
@@ -157,7 +159,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan.tab.pairings": ("干部结对", "Cadre pairings"),
     "plan.tab.versions": ("图层版本", "Layer versions"),
     "plan.tab.bounds": ("规模标准", "Bounds"),
-    "plan.actor": ("操作人（姓名）", "Acting (your name)"),
     "plan.check.towns": ("各镇街情况", "Towns"),
     "plan.check.town": ("镇街", "Town"),
     "plan.check.legend": (
@@ -183,6 +184,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan.locked_grids": ("锁定网格（不作调整）", "Locked grids (left as they are)"),
     "plan.locked_households": ("锁定住户编码（每行一个）", "Locked household codes (one per line)"),
     "plan.propose": ("生成平衡方案", "Propose a rebalance"),
+    "plan.note_in_town": ("{town}：{text}", "{town}: {text}"),
     "plan.none_yet": ("尚未生成方案。选择镇街后点击“生成平衡方案”。", "No proposal yet. Choose towns and press \"Propose a rebalance\"."),
     "plan.cancel": ("取消", "Cancel"),
     "plan.working": ("正在计算方案……", "Working out a plan..."),
@@ -213,6 +215,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan.edit.col.contiguous": ("连片", "One piece"),
     "plan.edit.breaks": ("注意：此调整会使网格 {code} 不再连片。", "Warning: this move leaves grid {code} in more than one piece."),
     "plan.edit.out": ("注意：调整后网格 {code} 有 {n} 户，不在 {low}–{high} 户标准内。", "Warning: after the move grid {code} has {n} households, outside {low}–{high}."),
+    "plan.edit.map_hint": (
+        "点击地图上的住户可选中或取消（灰点：原网格住户；绿点：已选；紫点：目标网格住户）。",
+        "Click a household on the map to select or unselect it (grey: the source grid; green: selected; purple: the target grid).",
+    ),
     "plan.edit.apply": ("应用调整", "Apply the move"),
     "plan.publish.title": ("发布为新版本", "Publish as a new version"),
     "plan.publish.reason": ("理由（如会议决定）", "Reason (e.g. the meeting's decision)"),

@@ -14,6 +14,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.kpis": ("考核指标", "KPIs"),
     # case actions taken at meetings, and their fields
     "case.action.decide": ("会诊决定", "Consultation decision"),
+    "case.action.extend": ("会诊另定期限", "Consultation: new deadline"),
     "case.action.rectify": ("复诊限期整改", "Follow-up: rectify by a date"),
     "case.field.rectify_by": ("整改期限", "Rectify by"),
     "case.field.criticism": ("批评意见", "Criticism"),
@@ -30,7 +31,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sv.export": ("导出 Excel", "Export to Excel"),
     "sv.share_link": ("本视图链接", "Link to this view"),
     "sv.empty": ("没有记录。", "Nothing to show."),
-    "sv.col.code": ("事项编号", "Case no."),
     "sv.col.title": ("事项", "Case"),
     "sv.col.grid": ("网格", "Grid"),
     "sv.col.town": ("镇街", "Town"),
@@ -47,8 +47,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sv.col.date": ("日期", "Date"),
     "sv.col.text": ("内容", "Entry"),
     "sv.col.kind": ("四记类别", "Record"),
-    "sv.col.source": ("来源", "Source"),
-    "sv.col.risk": ("风险等级", "Risk level"),
     # weekly diary review
     "review.title": ("民情日记周查", "Weekly diary review"),
     "review.caption": (
@@ -272,6 +270,8 @@ STRINGS.update({
     "score.item.satisfaction": ("满意率（百分点）", "Satisfaction (points per %)"),
     "score.item.reviews": ("审阅通过日记", "Entries passed review"),
     "score.item.late": ("未按期办结（扣分）", "Not closed on time (penalty)"),
+    "score.error.district_only": ("评比结果按全区排名，只能在全区范围内发布。", "The ranking is district-wide: publish it with the whole district in view."),
+    "access.error.not_supervisor": ("您的角色不能进行督查（审阅、会诊、复诊、核查、评比）。", "Your role cannot run the supervision cycle (reviews, meetings, checks, scoring)."),
     "score.error.penalty": ("未按期办结的权重应为负数或零（扣分项）。", "The weight for cases not closed on time must be negative or zero (a penalty)."),
     "score.error.stars": ("服务之星名额应在 0 到 1000 之间。", "Service stars must be between 0 and 1000."),
 })

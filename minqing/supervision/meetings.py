@@ -15,7 +15,7 @@ consultation (a town's open cases)
     extension, :data:`minqing.cases.ACTIONS`); ``high_risk``: a risk case from an entry of the
     highest risk level; ``green``: on the green channel.
 follow-up (an area's open cases)
-    ``late``: overdue; ``at_risk``: due within :data:`minqing.deadlines.DUE_SOON_DAYS` days;
+    ``late``: overdue; ``at_risk``: due soon (:func:`minqing.deadlines.due_soon_clause`);
     ``rectify_missed``: a rectification deadline set by an earlier follow-up has passed.
 
 A rectification is **met** when the case was closed on or before its ``rectify_by`` date,
@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from minqing import cases as casework
 from minqing.clock import now
 from minqing.clock import today as clock_today
-from minqing.deadlines import DUE_SOON_DAYS, days_left, overdue_clause
+from minqing.deadlines import days_left, due_soon_clause, open_clause, overdue_clause
 from minqing.errors import InputError, Label, NotFoundError, RuleError
 from minqing.models import (
     Area,
@@ -49,9 +49,9 @@ from minqing.models import (
 )
 from minqing.scope import Scope
 from minqing.store import session_scope
-from minqing.vocab import OPEN_STATUSES, CaseStatus
+from minqing.supervision import require_supervision
+from minqing.vocab import CaseStatus
 
-_OPEN = [s.value for s in OPEN_STATUSES]
 HIGH_RISK = 3
 
 
@@ -60,8 +60,6 @@ class Kind(StrEnum):
     FOLLOW_UP = "follow_up"  # 复诊 (monthly, per area)
 
 
-CONSULTATION_REASONS = ("green", "escalated", "high_risk", "overdue", "reopened", "extended")
-FOLLOW_UP_REASONS = ("rectify_missed", "late", "at_risk")
 AGENDA_COLUMNS = ["case_id", "code", "title", "track", "status", "deadline", "days_left", "grid",
                   "responsible", "leader", "department", "version", "reasons"]
 
@@ -93,8 +91,7 @@ def _agenda_flags(kind: Kind, today: dt.date) -> dict[str, object]:
     return {
         "rectify_missed": _flag(and_(Case.rectify_by.is_not(None), Case.rectify_by < today)),
         "late": _flag(overdue_clause(today)),
-        "at_risk": _flag(and_(Case.deadline >= today,
-                              Case.deadline <= today + dt.timedelta(days=DUE_SOON_DAYS))),
+        "at_risk": _flag(due_soon_clause(today)),
     }
 
 
@@ -116,7 +113,7 @@ def agenda(engine: Engine, *, scope: Scope, kind: str, town_id: int | None = Non
                Case.deadline, Grid.name.label("grid"), Case.responsible, Case.leader,
                Case.department, Case.version, *[f.label(k) for k, f in flags.items()])
         .join(Grid, Grid.id == Case.grid_id)
-        .where(scope.where(Case), place, Case.status.in_(_OPEN))
+        .where(scope.where(Case), place, open_clause())
         .subquery()
     )
     any_flag = or_(*[inner.c[k] == 1 for k in flags])
@@ -154,8 +151,9 @@ def start_meeting(engine: Engine, *, scope: Scope, kind: str, held_on: dt.date, 
     """
     today = today or clock_today()
     kind = Kind(kind)
+    require_supervision(scope)
     chair = _required(chair, "chair", "meeting.field.chair")
-    actor = _required(actor, "actor", "case.field.actor")
+    actor = _required(scope.actor(actor), "actor", "case.field.actor")
     if held_on > today:
         raise InputError("meeting.error.future", field="held_on", day=today.isoformat())
     with session_scope(engine) as s:
@@ -217,6 +215,8 @@ def record_decision(engine: Engine, *, scope: Scope, meeting_id: int, case_id: i
     ids of the events written. Refusals are the case rules' (:mod:`minqing.cases`), "nothing
     decided" and "already decided".
     """
+    require_supervision(scope)
+    actor = scope.actor(actor)
     fields = {"track": track or None, "leader": (leader or "").strip() or None,
               "department": (department or "").strip() or None}
     if not any(fields.values()) and deadline is None and not (comment or "").strip():
@@ -249,6 +249,8 @@ def record_rectification(engine: Engine, *, scope: Scope, meeting_id: int, case_
                          today: dt.date | None = None) -> int:
     """A follow-up's criticism and rectification deadline on one case: the case action
     ``rectify`` and the item, one transaction. Returns the case event id."""
+    require_supervision(scope)
+    actor = scope.actor(actor)
     with session_scope(engine) as s:
         item = _item(s, meeting_id, case_id, Kind.FOLLOW_UP, scope)
         casework.apply(s, case_id=case_id, version=version, action=casework.Action.RECTIFY.value,

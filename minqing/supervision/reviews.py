@@ -25,6 +25,7 @@ from minqing.errors import InputError, Label, NotFoundError, RuleError
 from minqing.models import Area, Cadre, DiaryEntry, DiaryReview, Grid, ServiceGroup
 from minqing.scope import Scope
 from minqing.store import session_scope
+from minqing.supervision import require_supervision
 
 QUEUE_DAYS = 28
 """The queue looks back four weeks: older unreviewed entries are counted, not queued."""
@@ -111,7 +112,8 @@ def review_entry(engine: Engine, *, scope: Scope, entry_id: int, outcome: str, r
     RuleError (the entry was passed already).
     """
     today = today or clock_today()
-    reviewer, comment = (reviewer or "").strip(), (comment or "").strip()
+    require_supervision(scope)
+    reviewer, comment = scope.actor(reviewer or "").strip(), (comment or "").strip()
     if outcome not in {o.value for o in Outcome}:
         raise InputError("review.error.outcome", field="outcome")
     if not reviewer:

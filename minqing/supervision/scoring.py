@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 from sqlalchemy import Engine, delete, select
 
+from minqing.access import AccessDenied
 from minqing.clock import now
 from minqing.clock import today as clock_today
 from minqing.errors import InputError, Label
@@ -37,6 +38,7 @@ from minqing.kpi import evaluate
 from minqing.models import Cadre, Score, ScoringRule, Town
 from minqing.scope import Scope
 from minqing.store import session_scope
+from minqing.supervision import require_supervision
 
 #: item -> (KPI key, shown as a rate in per cent)
 ITEMS: dict[str, tuple[str, bool]] = {
@@ -77,9 +79,11 @@ def weights_for(engine: Engine, *, year: int) -> Weights:
 
 
 def save_weights(engine: Engine, *, year: int, weights: Weights, actor: str,
-                 at: dt.datetime | None = None) -> None:
+                 at: dt.datetime | None = None, scope: Scope | None = None) -> None:
     """Store the year's criteria (who set them, when). The late-case weight must not reward."""
-    actor = (actor or "").strip()
+    scope = scope or Scope.district()
+    require_supervision(scope)
+    actor = scope.actor(actor or "").strip()
     if not actor:
         raise InputError("case.error.required", field="actor", field_name=Label("sv.actor"))
     if weights.late > 0:
@@ -159,7 +163,12 @@ def explain(row: pd.Series | dict, *, weights: Weights | None = None) -> pd.Data
 
 
 def publish(engine: Engine, *, scope: Scope, year: int, today: dt.date | None = None) -> int:
-    """Freeze the year's ranking (replacing an earlier publication); returns the rows stored."""
+    """Freeze the year's ranking (replacing an earlier publication); returns the rows stored.
+    The ranking covers the whole district whatever ``scope`` is narrowed to; ``scope`` says who
+    publishes."""
+    require_supervision(scope)
+    if scope.level != "district":
+        raise AccessDenied("score.error.district_only")
     weights = weights_for(engine, year=year)
     ranking = compute(engine, scope=scope, year=year, weights=weights, today=today)
     with session_scope(engine) as s:

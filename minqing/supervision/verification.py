@@ -19,6 +19,7 @@ from minqing.errors import InputError, Label, NotFoundError, RuleError
 from minqing.models import Case, Grid, Town, Verification
 from minqing.scope import Scope
 from minqing.store import session_scope
+from minqing.supervision import require_supervision
 
 
 def quarter_of(day: dt.date) -> str:
@@ -46,7 +47,7 @@ def last_ended_quarter(today: dt.date | None = None) -> str:
 
 def recent_quarters(today: dt.date | None = None, n: int = 8) -> list[str]:
     """The last ``n`` ended quarters, newest first."""
-    out, day = [], dt.date.fromisoformat(f"{quarter_end(last_ended_quarter(today))}")
+    out, day = [], quarter_end(last_ended_quarter(today))
     for _ in range(n):
         q = quarter_of(day)
         out.append(q)
@@ -90,7 +91,8 @@ def verify(engine: Engine, *, scope: Scope, case_id: int, quarter: str, verified
     scope or was not unfinished at that quarter end, RuleError when already verified.
     """
     end = quarter_end(quarter)
-    verifier, note = (verifier or "").strip(), (note or "").strip()
+    require_supervision(scope)
+    verifier, note = scope.actor(verifier or "").strip(), (note or "").strip()
     if not verifier:
         raise InputError("case.error.required", field="verifier",
                          field_name=Label("verify.field.verifier"))

@@ -13,6 +13,7 @@ import pytest
 from minqing.scope import Scope
 from minqing.store import get_engine
 from minqing.supervision import meetings
+from tests.auth import session_cookie, viewer_for
 from tests.browser.conftest import ARTIFACTS, start_app, wait_for_app
 from tests.conftest import AS_OF
 
@@ -52,12 +53,12 @@ def _busiest_town(url: str) -> int:
 def test_prepare_decide_and_print(page, own_app):
     url, base = own_app
     town = _busiest_town(url)
+    page.context.add_cookies([session_cookie("district_supervisor", url, base)])
     page.goto(f"{base}/consultation?town={town}")
     _settle(page)
     page.get_by_text(re.compile(r"议程（\d+ 件）")).wait_for()
     page.get_by_label("主持人", exact=True).fill("镇党委书记")
     page.get_by_label("参会人员", exact=True).fill("书记、镇长、各片长")
-    page.get_by_label("记录人", exact=True).fill("党政办")
     page.get_by_role("button", name="开始会议").click()
     page.wait_for_url(re.compile(r".*meeting=\d+.*"), timeout=60_000)
     _settle(page)
@@ -71,6 +72,8 @@ def test_prepare_decide_and_print(page, own_app):
                                        meeting_id=meeting_id)
     decided = minutes["items"].dropna(subset=["action"])
     assert decided["changes"].map(lambda c: c.get("leader", [None, None])[1]).tolist() == [LEADER]
+    # recorded as the signed-in account
+    assert decided["decided_by"].tolist() == [viewer_for("district_supervisor", url).label]
     frame = page.frame_locator("iframe[title='st.iframe']").first
     frame.get_by_text("会诊纪要").first.wait_for()
     frame.get_by_text(LEADER, exact=False).first.wait_for()

@@ -1,5 +1,6 @@
 """The district map in Chromium with every outside request blocked: grids drawn, click opens
-the grid, metric change restyles in place, names are shown as text."""
+the grid, metric change restyles in place, names are shown as text, households at street zoom
+follow the view, the copied address reproduces it, the map's own controls work."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from minqing.models import Grid
+from minqing.models import Grid, Household
 from minqing.scope import Scope
 from minqing.store import get_engine
 from tests.auth import session_cookie
-from tests.browser.conftest import start_app, wait_for_app
+from tests.browser.conftest import ARTIFACTS, start_app, wait_for_app
+from ui.mapstate import format_view
 
 pytestmark = pytest.mark.browser
 
@@ -141,5 +144,92 @@ def test_names_are_shown_as_text_never_run(page, evil_app):
     tooltip.first.wait_for()
     assert EVIL in tooltip.first.inner_text()
     assert frame.locator(".mq-tooltip script").count() == 0
+    # the search box offers and finds the name as typed, as text
+    search = frame.get_by_placeholder("搜索网格名称或编码")
+    search.fill(EVIL)
+    search.press("Enter")
+    inner.wait_for_function(f"() => window.mqFocusedGrid === {grid_id}")
+    assert frame.locator(f"datalist option[value^='{EVIL}']").count() == 1
     assert dialogs == []
+    assert page.blocked_requests == []
+
+
+def _busiest_grid(url: str) -> tuple[int, int, float, float]:
+    """(town, grid, lat, lon) of the grid with the most households, at their mean position."""
+    with get_engine(url).connect() as conn:
+        row = conn.execute(
+            select(Household.town_id, Household.grid_id, func.avg(Household.lat),
+                   func.avg(Household.lon))
+            .group_by(Household.town_id, Household.grid_id)
+            .order_by(func.count().desc()).limit(1)).one()
+    return int(row[0]), int(row[1]), float(row[2]), float(row[3])
+
+
+def _map_frame(page):
+    return page.locator(MAP_IFRAME).element_handle().content_frame()
+
+
+def _households(frame) -> dict:
+    return frame.evaluate("() => Object.assign({}, window.mqHouseholds || {})")
+
+
+def test_street_zoom_shows_households_in_view_and_the_link_reproduces_it(
+        page, app_url, browser_demo_url):
+    town_id, _grid, lat, lon = _busiest_grid(browser_demo_url)
+    _open_map(page, f"{app_url}/map?town={town_id}&layers=households")
+    frame = _map_frame(page)
+    frame.wait_for_function("() => window.mqHouseholds")  # cells, or points if few in view
+    before = _households(frame)["seq"]
+    frame.evaluate(f"() => {{ window.map.setView([{lat}, {lon}], 16, {{animate: false}}); }}")
+    frame.wait_for_function(f"() => window.mqHouseholds.seq > {before} "
+                            "&& window.mqHouseholds.mode === 'household'")
+    first = _households(frame)
+    assert first["n"] > 0
+    south, west, north, east = first["box"]
+    assert south <= lat <= north
+    assert west <= lon <= east
+    # pan three screens east: a new area is fetched and drawn, the map is not rebuilt
+    frame.evaluate("() => { window.mqMarker = 1; window.map.panBy([2400, 0], {animate: false}); }")
+    frame.wait_for_function(f"() => window.mqHouseholds.seq > {first['seq']}")
+    moved = _households(frame)
+    assert moved["mode"] == "household"
+    assert moved["box"][1] > west  # the box moved east with the view
+    assert frame.evaluate("() => window.mqMarker") == 1
+    centre = frame.evaluate("() => [window.map.getCenter().lat, window.map.getCenter().lng]")
+    expected = format_view(*centre, 16)
+    page.wait_for_url(lambda u: parse_qs(urlparse(u).query).get("view") == [expected],
+                      wait_until="commit")
+    link = page.url
+    assert "layers=households" in link
+    assert f"town={town_id}" in link
+    # the copied address opens the same view, households drawn for it
+    again = page.context.new_page()
+    again.goto(link)
+    again.frame_locator(MAP_IFRAME).locator("path.mq-grid").first.wait_for(state="attached")
+    frame2 = _map_frame(again)
+    frame2.wait_for_function("() => window.mqHouseholds && window.mqHouseholds.mode === 'household'")
+    assert frame2.evaluate("() => window.map.getZoom()") == 16
+    centre2 = frame2.evaluate("() => [window.map.getCenter().lat, window.map.getCenter().lng]")
+    assert centre2 == pytest.approx(centre, abs=1e-4)
+    again.screenshot(path=str(ARTIFACTS / "map_street_view.png"))
+    assert page.blocked_requests == []
+
+
+def test_map_controls_search_home_and_plain_attribution(page, app_url, browser_demo_url):
+    town_id, grid_id, _lat, _lon = _busiest_grid(browser_demo_url)
+    grids = _grids_of_town(browser_demo_url, town_id)
+    _open_map(page, f"{app_url}/map?town={town_id}")
+    frame = _map_frame(page)
+    start = frame.evaluate("() => window.map.getZoom()")
+    box = page.frame_locator(MAP_IFRAME).get_by_placeholder("搜索网格名称或编码")
+    box.fill(grids[grid_id])
+    box.press("Enter")
+    frame.wait_for_function(f"() => window.mqFocusedGrid === {grid_id}")
+    frame.wait_for_function(f"() => window.map.getZoom() > {start}")
+    page.frame_locator(MAP_IFRAME).locator("button.mq-home").click()
+    frame.wait_for_function(f"() => window.map.getZoom() === {start}")
+    attribution = page.frame_locator(MAP_IFRAME).locator(".leaflet-control-attribution")
+    assert "Leaflet" in attribution.inner_text()
+    assert attribution.locator("svg").count() == 0  # no flag
+    assert page.frame_locator(MAP_IFRAME).locator("button.mq-fullscreen").count() == 1
     assert page.blocked_requests == []

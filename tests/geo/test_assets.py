@@ -8,8 +8,8 @@ import pandas as pd
 
 from geo.assets import URL_PREFIX, install_assets, offline_problems, use_local_assets
 from geo.basemap import resolve_basemap
-from geo.layers import METRICS, classify
 from geo.mapview import base_map, legend_html, metric_style, point_layer, to_json
+from geo.style import METRICS, classify
 from minqing.settings import Settings
 
 

@@ -11,9 +11,7 @@ import pytest
 import shapely
 
 from geo.layers import (
-    METRICS,
     case_rows,
-    classify,
     grid_cards,
     grid_geometry,
     grid_tooltip_html,
@@ -72,55 +70,6 @@ def counters() -> pd.DataFrame:
     )
 
 
-# --- classification -------------------------------------------------------------------------
-
-
-def test_zero_gets_its_own_class_and_the_largest_value_the_darkest_colour():
-    c = classify([0, 0, 1, 2, 3, 10], METRICS["open_cases"])
-    assert c.labels[0] == "0"
-    assert c.colours[0] == METRICS["open_cases"].zero_colour
-    assert list(c.index[:2]) == [0, 0]
-    assert c.index[-1] == len(c.uppers) - 1
-    assert c.colours[-1] == METRICS["open_cases"].palette[-1]
-    assert sum(c.counts) == 6
-
-
-def test_classes_are_monotone_and_labels_cover_every_value():
-    values = np.arange(0, 101)
-    c = classify(values, METRICS["households"])
-    assert len(c.uppers) <= 5
-    assert (np.diff(c.index) >= 0).all()
-    assert c.uppers[-1] == 100
-    assert c.labels[-1].endswith("100")
-
-
-def test_few_distinct_values_give_fewer_classes_not_empty_ones():
-    c = classify([0, 1, 1, 1, 1], METRICS["overdue_cases"])
-    assert c.labels == ("0", "1")
-    assert all(n > 0 for n in c.counts)
-
-
-def test_missing_days_since_is_its_own_dark_class():
-    metric = METRICS["days_since_diary"]
-    c = classify([np.nan, 1, 5, 30, 90], metric)
-    assert c.index[0] == -1
-    assert c.missing_colour == metric.missing_colour
-    assert metric.zero_colour is None  # 0 days is simply the best class
-
-
-def test_zero_diary_entries_stand_out():
-    metric = METRICS["diary_30d"]
-    assert metric.low_stands_out
-    c = classify([0, 3, 8], metric)
-    assert c.colours[0] == metric.zero_colour != metric.palette[0]
-
-
-def test_empty_input_classifies_to_nothing():
-    c = classify([], METRICS["households"])
-    assert c.uppers == ()
-    assert c.index.size == 0
-
-
 # --- geometry -------------------------------------------------------------------------------
 
 
@@ -171,6 +120,7 @@ def test_grid_tooltips_escape_names_and_show_counters(grids, counters):
     assert EVIL not in "".join(tips)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in tips[2]
     assert "东村" in tips[0]
+    assert "G1 · 甲镇" in tips[0]
     assert "王干部" in tips[0]
     assert "<td>5</td>" in tips[2]  # open cases of grid 3
     assert "—" in tips[2]  # no diary entry ever: no "days since"
@@ -182,26 +132,32 @@ def test_town_labels_are_escaped(towns):
     assert shapely.Point(labels[0][1], labels[0][0]).within(towns.geometry[0])
 
 
-def test_household_rows_carry_position_and_care_flag_but_no_personal_data():
+def test_household_rows_carry_position_and_care_category_but_no_personal_data():
     frame = pd.DataFrame({
-        "household_id": [7, 8], "code": ["H7", "H8"], "grid_id": [1, 1],
-        "head_name": [EVIL, "张*"], "size": [3, 1], "tags": ["", "wubao,elderly_alone"],
-        "lon": [120.001234567, 120.002], "lat": [30.001, 30.002],
+        "household_id": [7, 8, 9], "code": ["H7", "H8", "H9"], "grid_id": [1, 1, 1],
+        "head_name": ["王五", "张三", "李四"], "size": [3, 1, 2],
+        "tags": ["", "elderly_alone,wubao", "military"],
+        "lon": [120.001234567, 120.002, 120.003], "lat": [30.001, 30.002, 30.003],
     })
     rows = household_rows(frame)
-    assert rows == [[30.001, 120.00123, 0], [30.002, 120.002, 1]]
+    # 五保 outranks 独居老人 (category 2 of CARE_ORDER); 优抚 is the last category, 6
+    assert rows == [[30.001, 120.00123, 0], [30.002, 120.002, 2], [30.003, 120.003, 6]]
 
 
-def test_household_tooltips_for_a_grid_view_are_escaped():
+def test_household_tooltips_for_a_grid_view_carry_no_name_and_are_escaped():
     frame = pd.DataFrame({
-        "household_id": [7, 8], "code": ["H7", "H8"], "grid_id": [1, 1],
-        "head_name": [EVIL, "张*"], "size": [3, 1], "tags": ["", "wubao,elderly_alone"],
+        "household_id": [7, 8], "code": [EVIL, "H8"], "grid_id": [1, 1],
+        "head_name": ["王五", "张*"], "size": [3, 1], "tags": ["", "wubao,elderly_alone"],
         "lon": [120.001, 120.002], "lat": [30.001, 30.002],
     })
     rows = household_rows(frame, "zh")
-    assert EVIL not in json.dumps(rows, ensure_ascii=False)
+    text = json.dumps(rows, ensure_ascii=False)
+    assert EVIL not in text
+    assert "王五" not in text
+    assert "张" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rows[0][3]
     assert "五保户" in rows[1][3]
+    assert "独居老人" in rows[1][3]
 
 
 def test_group_popup_lists_members_escaped():
@@ -248,4 +204,17 @@ def test_hexbin_counts_every_household_once():
     assert cells["households"].sum() == 5000
     assert cells["vulnerable"].sum() == (frame["tags"] != "").sum()
     assert 50 < len(cells) < 5000
-    assert cells["lon"].between(119.99, 120.11).all()
+    # each cell sits where its households are: never outside the area they cover
+    assert cells["lon"].between(120, 120.1).all()
+    assert cells["lat"].between(30, 30.1).all()
+
+
+def test_hexbin_places_a_cell_at_its_households_mean():
+    # three households 20 m apart share one 500 m cell; a fourth 5 km away has its own
+    frame = pd.DataFrame({"lon": [120.0, 120.0002, 120.0004, 120.05],
+                          "lat": [30.0, 30.0, 30.0, 30.0], "tags": ["", "wubao", "", ""]})
+    cells = hexbin_households(frame, size_m=500).sort_values("lon").reset_index(drop=True)
+    assert cells["households"].tolist() == [3, 1]
+    assert cells["vulnerable"].tolist() == [1, 0]
+    assert cells.loc[0, "lon"] == pytest.approx(120.0002, abs=2e-5)
+    assert cells.loc[0, "lat"] == pytest.approx(30.0, abs=2e-5)

@@ -10,9 +10,12 @@ import pandas as pd
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from minqing import aggregates, kpi
+from minqing import aggregates, casebook, diary, grids, households, kpi, mapdata
+from minqing.access import AccessDenied
 from minqing.aggregates import ALLOWED, LastGood, PersonalDataRefused, read_snapshot
+from minqing.scope import Scope
 from minqing.store import get_engine
+from tests.auth import viewer_for
 from tests.conftest import AS_OF
 from tests.world import build_world
 
@@ -38,12 +41,20 @@ def _strings(snapshot) -> list[str]:
     return found
 
 
-def test_snapshot_holds_counts_geometry_and_town_names_only(world):
-    snap = read_snapshot(get_engine(world.url), today=AS_OF)
+@pytest.fixture
+def display_scope(world):
+    """The scope of the demo's wall-display account (role ``display``, whole district)."""
+    return viewer_for("display", world.url).scope()
+
+
+def test_snapshot_holds_counts_geometry_and_town_names_only(world, display_scope):
+    snap = read_snapshot(get_engine(world.url), scope=display_scope, today=AS_OF)
     assert list(snap.towns["name"]) == ["清河镇"]
     row = snap.towns.iloc[0]
-    assert (row["grids"], row["households"]) == (2, 4)  # four households, two per grid
-    assert snap.grid_values.loc[world.grid_id, "households"] == 2
+    assert (row["open_cases"], row["problems_solved"]) == (0, 0)  # no cases in this world
+    assert pd.isna(row["on_time_rate"])  # nothing due: no rate, not 0 %
+    assert snap.since == dt.date(2026, 1, 1)
+    assert snap.grid_values.loc[world.grid_id, "households"] == 2  # four households, two a grid
     assert snap.grid_values.loc[world.other_grid_id, "households"] == 2
     assert set(snap.grids["grid_id"]) == {world.grid_id, world.other_grid_id}
     assert snap.grids.crs == "EPSG:4326"
@@ -63,7 +74,7 @@ def test_columns_other_than_the_declared_ones_never_pass(world, monkeypatch):
         return real(*args, **kwargs).assign(leader="李干部")
 
     monkeypatch.setattr(aggregates.kpi, "town_table", leaky)
-    snap = read_snapshot(get_engine(world.url), today=AS_OF)
+    snap = read_snapshot(get_engine(world.url), scope=Scope.district(), today=AS_OF)
     assert "leader" not in snap.towns.columns
     assert "李干部" not in _strings(snap)
 
@@ -78,7 +89,27 @@ def test_asking_for_a_column_off_the_list_is_refused(world, monkeypatch):
     monkeypatch.setattr(aggregates.kpi, "grid_counters", with_leader)
     monkeypatch.setattr(aggregates, "GRID_VALUES", (*aggregates.GRID_VALUES, "leader"))
     with pytest.raises(PersonalDataRefused, match="leader"):
-        read_snapshot(get_engine(world.url), today=AS_OF)
+        read_snapshot(get_engine(world.url), scope=Scope.district(), today=AS_OF)
+
+
+def test_person_level_functions_refuse_the_display(world, display_scope):
+    """What the display signs in as cannot read a person, whatever it calls."""
+    engine = get_engine(world.url)
+    reads = [
+        lambda: mapdata.household_points(engine, scope=display_scope),
+        lambda: mapdata.service_groups(engine, scope=display_scope),
+        lambda: mapdata.open_case_points(engine, scope=display_scope, today=AS_OF),
+        lambda: households.household_archive(engine, scope=display_scope,
+                                             household_id=world.household_id),
+        lambda: grids.service_group(engine, scope=display_scope, grid_id=world.grid_id),
+        lambda: casebook.open_cases(engine, scope=display_scope),
+        lambda: diary.timeline(engine, scope=display_scope, grid_id=world.grid_id),
+    ]
+    for read in reads:
+        with pytest.raises(AccessDenied):
+            read()
+    supervisor = viewer_for("district_supervisor", world.url).scope()
+    assert len(mapdata.household_points(engine, scope=supervisor)) == 4  # the data is there
 
 
 def test_ranking_best_first_ties_share_the_place():

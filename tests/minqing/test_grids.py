@@ -86,6 +86,8 @@ def test_backlog_flags_and_orders_overdue_first(world):
     assert list(frame["id"]) == [late.id, fresh.id]
     assert list(frame["overdue"]) == [True, False]
     assert frame.iloc[0]["days_left"] == (late.deadline - TODAY).days < 0
+    # opened 10 November (a Tuesday) on the 3-working-day track: due Friday 13, 7 days late
+    assert list(frame["days_overdue"]) == [7, 0]
     assert frame.iloc[0]["household"] == "张1"
     assert casebook.open_cases(engine, scope=Scope.grid(world.other_grid_id), today=TODAY).empty
 

@@ -82,11 +82,16 @@ def test_no_chinese_punctuation_outside_the_catalogue(path):
 
 
 def _used(key: str, code: str) -> bool:
-    """A key is used when it appears literally, or as an f-string with some parts filled in
-    (``f"kpi.{key}.help"``, ``f"{kind}.pick_hint"``)."""
+    """A key is used when it appears literally, as an f-string with some parts filled in
+    (``f"kpi.{key}.help"``, ``f"{kind}.pick_hint"``, ``f"sizing.key.{key}"`` for
+    ``sizing.key.grid.rural``), or as a prefix joined to a variable (``"plan.stage." + stage``)."""
     if f'"{key}"' in code or f"'{key}'" in code:
         return True
     parts = key.split(".")
+    for cut in range(1, len(parts)):
+        prefix = re.escape(".".join(parts[:cut]) + ".")
+        if re.search(rf"""f?["']{prefix}(\{{|["']\s*\+)""", code):
+            return True
     for mask in range(1, 2 ** len(parts)):
         pattern = r"\.".join(r"\{[^}]*\}" if mask >> i & 1 else re.escape(part)
                              for i, part in enumerate(parts))

@@ -6,21 +6,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import pandas as pd
 import pytest
+from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import func, select
 
 from geo import district
 from geo.assets import offline_problems, use_local_assets
 from geo.basemap import resolve_basemap
 from minqing import kpi, mapdata
-from minqing.deadlines import is_overdue
 from minqing.models import Case, DiaryEntry, Grid, Household, Town
 from minqing.scope import Scope
 from minqing.settings import Settings
-from minqing.store import get_engine
+from minqing.store import get_engine, session_scope
 from minqing.vocab import CaseStatus, RecordKind
 from tests.conftest import AS_OF
+from tests.world import build_world
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_grid_counters_match_the_records(engine):
         cases = conn.execute(select(Case.grid_id, Case.status, Case.deadline)).all()
         risks = conn.scalar(select(func.count()).select_from(DiaryEntry).where(
             DiaryEntry.kind == RecordKind.RISK.value,
-            DiaryEntry.entry_date > AS_OF - dt.timedelta(days=kpi.RISK_WINDOW_DAYS),
+            DiaryEntry.entry_date > AS_OF - dt.timedelta(days=90),
             DiaryEntry.entry_date <= AS_OF))
         last = dict(conn.execute(select(DiaryEntry.grid_id, func.max(DiaryEntry.entry_date))
                                  .where(DiaryEntry.entry_date <= AS_OF)
@@ -57,8 +57,8 @@ def test_grid_counters_match_the_records(engine):
     assert counters["households"].sum() == households
     open_cases = [c for c in cases if c.status != CaseStatus.CLOSED.value]
     assert counters["open_cases"].sum() == len(open_cases)
-    assert counters["overdue_cases"].sum() == sum(
-        is_overdue(c.status, c.deadline, AS_OF) for c in cases)
+    assert counters["overdue_cases"].sum() == sum(  # open and due before today
+        c.status != "closed" and _as_date(c.deadline) < AS_OF for c in cases)
     assert counters["risks_90d"].sum() == risks
     some_grid, its_last = next(iter(last.items()))
     assert counters.loc[some_grid, "days_since_diary"] == (AS_OF - _as_date(its_last)).days
@@ -118,7 +118,7 @@ def test_groups_list_leader_first_and_open_cases_flag_overdue(engine):
     first = groups.iloc[0]
     assert first["members"][0] == ("leader", first["leader"])
     cases = mapdata.open_case_points(engine, scope=Scope.district(), today=AS_OF)
-    expected = [is_overdue(s, _as_date(d), AS_OF) for s, d in
+    expected = [s != "closed" and _as_date(d) < AS_OF for s, d in  # open, due before today
                 zip(cases["status"], cases["deadline"], strict=True)]
     assert cases["overdue"].tolist() == expected
     assert (cases.loc[cases["overdue"], "days_overdue"] > 0).all()
@@ -126,35 +126,53 @@ def test_groups_list_leader_first_and_open_cases_flag_overdue(engine):
 
 def test_district_map_builds_offline_with_every_grid(engine):
     use_local_assets()
-    scope = Scope.district()
-    grids = mapdata.grid_frame(engine, scope=scope)
-    towns = mapdata.town_frame(engine, scope=scope)
-    counters = kpi.grid_counters(engine, scope=scope, today=AS_OF)
-    base = district.base_layers(grids, towns, counters, "zh")
-    features = json.loads(base.geometry.grids_geojson)["features"]
+    source = district.MapSource(engine, scope=Scope.district(), today=AS_OF, lang="zh")
+    grids = source.frames()[0]
+    features = json.loads(source.base().geometry.grids_geojson)["features"]
     assert sorted(f["properties"]["g"] for f in features) == sorted(grids["grid_id"])
-    classes, style = district.metric_overlay(base.geometry.grid_ids, counters, "overdue_cases",
-                                             "zh", overlays=("households", "groups", "cases"))
-    assert len(classes.index) == len(grids)
-    m = district.build_map(base, resolve_basemap(Settings()))
-    m.add_child(style)
-    for kind, frame in (("households", mapdata.household_points(engine, scope=scope)),
-                        ("groups", mapdata.service_groups(engine, scope=scope)),
-                        ("cases", mapdata.open_case_points(engine, scope=scope, today=AS_OF))):
-        m.add_child(district.point_layer(*district.overlay_rows(kind, frame, "zh", grids=grids)))
-    assert offline_problems(m) == []
-    html = m.get_root().render()
+    built = district.district_map(source, district.MapChoice("overdue_cases", district.OVERLAYS),
+                                  resolve_basemap(Settings()))
+    assert len(built.classes.index) == len(grids)
+    assert [layer.layer_name for layer in built.layers] == ["metric", "cell", "group", "case"]
+    for layer in built.layers:
+        built.map.add_child(layer)
+    assert offline_problems(built.map) == []
+    html = built.map.get_root().render()
     assert "mq-grid" in html
+    assert "setPrefix" in html
+    assert "leafletjs.com" in html
 
 
-def test_many_households_are_binned_few_are_points():
-    rows = 10
-    frame = pd.DataFrame({"household_id": range(rows), "code": "H", "grid_id": 1,
-                          "head_name": "张*", "size": 2, "tags": "", "lon": 120.0, "lat": 30.0})
-    kind, points = district.overlay_rows("households", frame, "zh")
-    assert kind == "household"
-    assert len(points) == rows
-    big = pd.concat([frame] * (district.POINT_LIMIT // rows + 1), ignore_index=True)
-    kind, cells = district.overlay_rows("households", big, "zh")
-    assert kind == "hex"
-    assert len(cells) == 1
+def _hand_made(url: str) -> tuple[int, int]:
+    """Two towns' worth of households at hand-picked places: returns (town, other town)."""
+    world = build_world(url)
+    engine = get_engine(url)
+    with session_scope(engine) as s:
+        other = Town(code="T02", name="白水镇", kind="town",
+                     geom=MultiPolygon([box(121, 30, 122, 31)]))
+        s.add(other)
+        s.flush()
+        grid = s.get(Grid, world.grid_id)
+        spots = [(120.301, 30.301, "", world.town_id), (120.302, 30.302, "dibao", world.town_id),
+                 (120.309, 30.309, "", world.town_id), (120.302, 30.302, "", other.id)]
+        for i, (lon, lat, tags, town_id) in enumerate(spots):
+            s.add(Household(code=f"X{i}", grid_id=grid.id, town_id=town_id, head_name=f"赵{i}",
+                            phone="13700000000", id_number="1" * 18, address="某路", size=2,
+                            tags=tags, lon=lon, lat=lat, geom=Point(lon, lat)))
+        return world.town_id, other.id
+
+
+def test_households_in_a_box_are_positions_and_tags_only(db_url):
+    town_id, other_id = _hand_made(db_url)
+    engine = get_engine(db_url)
+    box_ = (120.300, 30.300, 120.305, 30.305)
+    inside = mapdata.households_in_box(engine, scope=Scope.town(town_id), box=box_, limit=10)
+    assert list(inside.columns) == ["lon", "lat", "tags"]  # no name, phone, code or id
+    assert sorted(zip(inside["lon"], inside["lat"], inside["tags"], strict=False)) == [
+        (120.301, 30.301, ""), (120.302, 30.302, "dibao")]
+    district_wide = mapdata.households_in_box(engine, scope=Scope.district(), box=box_, limit=10)
+    assert len(district_wide) == 3  # the other town's household is in the box too
+    assert len(mapdata.households_in_box(engine, scope=Scope.town(other_id), box=box_,
+                                         limit=10)) == 1
+    # "more than the limit" shows as limit + 1 rows, never the whole town
+    assert len(mapdata.households_in_box(engine, scope=Scope.district(), box=box_, limit=1)) == 2

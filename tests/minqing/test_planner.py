@@ -13,32 +13,38 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from minqing import layers, planner
+from minqing.access import AccessDenied
 from minqing.errors import ConflictError, InputError
 from minqing.models import Case, DiaryEntry, Household, PlannerBound, Town
-from minqing.scope import Scope
+from minqing.scope import Scope, Viewer
 from minqing.sizing import DEFAULT_BOUNDS, load_bounds, save_bound
 from minqing.store import get_engine
 from tests.world import build_world
 
 ALL = Scope.district()
+PLANNER = Viewer(account_id=1, username="planner", name="规划员", role="planner").scope()
 
 
 def test_bounds_are_data_a_planner_can_change(db_url):
     engine = get_engine(db_url)
     assert load_bounds(engine).grid("rural") == (80, 150)
-    bounds = save_bound(engine, key="grid.rural", low=70, high=140, actor="规划员")
+    bounds = save_bound(engine, scope=PLANNER, key="grid.rural", low=70, high=140)
     assert bounds.grid("rural") == (70, 140)
     assert bounds.grid("urban") == (100, 200)
     with engine.connect() as conn:
-        assert conn.execute(select(PlannerBound.updated_by)).scalar_one() == "规划员"
+        assert conn.execute(select(PlannerBound.updated_by)).scalar_one() == "规划员 (planner)"
+    supervisor = Viewer(account_id=2, username="t", name="t", role="town_supervisor",
+                        level="town", jurisdiction_id=1).scope()
+    with pytest.raises(AccessDenied):
+        save_bound(engine, scope=supervisor, key="grid.rural", low=1, high=2)
     with pytest.raises(InputError) as err:
-        save_bound(engine, key="grid.rural", low=90, high=80, actor="a")
+        save_bound(engine, scope=ALL, key="grid.rural", low=90, high=80)
     assert err.value.field == "high"
     with pytest.raises(InputError) as err:
-        save_bound(engine, key="grid.rural", low=0, high=80, actor="a")
+        save_bound(engine, scope=ALL, key="grid.rural", low=0, high=80)
     assert err.value.field == "low"
     with pytest.raises(InputError) as err:
-        save_bound(engine, key="nope", low=1, high=2, actor="a")
+        save_bound(engine, scope=ALL, key="nope", low=1, high=2)
     assert err.value.field == "key"
     assert load_bounds(engine).grid("rural") == (70, 140)  # refusals changed nothing
 
@@ -52,7 +58,7 @@ def test_backbone_needed_by_hand():
 def test_out_of_bounds_grids_and_short_groups_on_a_hand_made_district(db_url):
     world = build_world(db_url)
     engine = get_engine(db_url)
-    bounds = save_bound(engine, key="grid.rural", low=2, high=3, actor="a")
+    bounds = save_bound(engine, scope=ALL, key="grid.rural", low=2, high=3)
     table = planner.grid_balance(engine, scope=ALL, bounds=bounds)
     rows = table.set_index("code")
     # G01 holds H0, H2; G02 holds H1, H3 and has the only group, with one central household
@@ -61,7 +67,7 @@ def test_out_of_bounds_grids_and_short_groups_on_a_hand_made_district(db_url):
     assert rows.loc["G01", "backbone"] == 0
     assert rows.loc["G01", "backbone_deviation"] == -1  # one needed, none there
     assert rows.loc["G02", "backbone_deviation"] == 0
-    bounds = save_bound(engine, key="grid.rural", low=3, high=5, actor="a")
+    bounds = save_bound(engine, scope=ALL, key="grid.rural", low=3, high=5)
     table = planner.grid_balance(engine, scope=Scope.town(world.town_id), bounds=bounds)
     assert table["deviation"].tolist() == [-1, -1]
     towns = planner.town_balance(table)
@@ -80,7 +86,7 @@ def proposal_and_engine(tmp_path_factory):
     with engine.connect() as conn:
         towns = conn.scalars(select(Town.id)).all()
     bounds = load_bounds(engine)
-    return planner.propose(engine, town_ids=towns, bounds=bounds), engine
+    return planner.propose(engine, scope=ALL, town_ids=towns, bounds=bounds), engine
 
 
 def test_every_proposed_grid_is_in_bounds_one_piece_and_inside_its_town(proposal_and_engine):
@@ -172,10 +178,10 @@ def test_publish_and_restore_keep_diaries_and_cases_attached_and_counted(sqlite_
         entries_before = dict(conn.execute(select(DiaryEntry.id, DiaryEntry.grid_id)).all())
         cases_total = conn.scalar(select(func.count()).select_from(Case))
     v1 = layers.current_layer(engine)
-    p = planner.propose(engine, town_ids=[town], bounds=bounds)
+    p = planner.propose(engine, scope=ALL, town_ids=[town], bounds=bounds)
     moved = planner.moves(p)
     assert len(moved) > 0
-    result = planner.publish(engine, p, actor="规划员", reason="年度调整")
+    result = planner.publish(engine, p, scope=PLANNER, reason="年度调整")
     assert result.households_moved == len(moved)
     _entries_follow_households(engine)
     after = planner.grid_balance(engine, scope=Scope.town(town), bounds=bounds)
@@ -189,14 +195,19 @@ def test_publish_and_restore_keep_diaries_and_cases_attached_and_counted(sqlite_
     assert recorded == entries_before
     # a second proposal made from version 1 is now stale
     with pytest.raises(ConflictError):
-        planner.publish(engine, p, actor="规划员", reason="again")
-    layers.restore_layer(engine, layer_id=v1.id, actor="规划员", reason="撤回")
+        planner.publish(engine, p, scope=PLANNER, reason="again")
+    cadre = Viewer(account_id=3, username="c", name="c", role="grid_cadre", level="grid",
+                   jurisdiction_id=1).scope()
+    with pytest.raises(AccessDenied):
+        planner.restore(engine, scope=cadre, layer_id=v1.id, reason="撤回")
+    planner.restore(engine, scope=PLANNER, layer_id=v1.id, reason="撤回")
     with engine.connect() as conn:
         now = dict(conn.execute(select(DiaryEntry.id, DiaryEntry.grid_id)).all())
     assert now == entries_before
     _entries_follow_households(engine)
-    actions = layers.layer_events(engine)["action"].tolist()
-    assert actions[:3] == ["restore", "publish", "create"]
+    events = layers.layer_events(engine)
+    assert events["action"].tolist()[:3] == ["restore", "publish", "create"]
+    assert events["actor"].tolist()[:3] == ["规划员 (planner)"] * 3
 
 
 def test_cancelled_proposal_raises(proposal_and_engine):
@@ -206,7 +217,7 @@ def test_cancelled_proposal_raises(proposal_and_engine):
     with engine.connect() as conn:
         town = conn.scalars(select(Town.id)).first()
     with pytest.raises(Cancelled):
-        planner.propose(engine, town_ids=[town], bounds=DEFAULT_BOUNDS, cancel=lambda: True)
+        planner.propose(engine, scope=ALL, town_ids=[town], bounds=DEFAULT_BOUNDS, cancel=lambda: True)
 
 
 def test_locked_grids_are_untouched_by_a_proposal(proposal_and_engine):
@@ -215,11 +226,11 @@ def test_locked_grids_are_untouched_by_a_proposal(proposal_and_engine):
     changed = changed[changed["status"] == "changed"]
     lock = [int(changed["label"].iloc[0])]
     town = int(changed["town_id"].iloc[0])
-    q = planner.propose(engine, town_ids=[town], bounds=DEFAULT_BOUNDS, locked_grids=lock)
+    q = planner.propose(engine, scope=ALL, town_ids=[town], bounds=DEFAULT_BOUNDS, locked_grids=lock)
     h = q.households
     assert ((h["before"] == lock[0]) == (h["after"] == lock[0])).all()
     locked_homes = h["household_id"].iloc[:50].tolist()
-    q = planner.propose(engine, town_ids=[town], bounds=DEFAULT_BOUNDS,
+    q = planner.propose(engine, scope=ALL, town_ids=[town], bounds=DEFAULT_BOUNDS,
                         locked_households=locked_homes)
     kept = q.households[q.households["household_id"].isin(locked_homes)]
     assert (kept["before"] == kept["after"]).all()
@@ -229,7 +240,6 @@ def test_locked_grids_are_untouched_by_a_proposal(proposal_and_engine):
 def test_pairings_move_inside_their_pool_and_as_few_as_the_bounds_need(db_url):
     from minqing.models import Cadre, GroupMember, Pairing, ServiceGroup
     from minqing.pairing_plan import apply_pairings, cadre_loads, propose_pairings
-    from minqing.sizing import save_bound
     from minqing.store import session_scope
 
     world = build_world(db_url)
@@ -252,23 +262,36 @@ def test_pairings_move_inside_their_pool_and_as_few_as_the_bounds_need(db_url):
             s.add(Pairing(cadre_id=c.id, member_id=m.id, level="district"))
         s.add(Pairing(cadre_id=other.id, member_id=members[0].id, level="town"))
         ids = [c.id for c in cadres]
-    bounds = save_bound(engine, key="pairing.district", low=2, high=4, actor="a")
-    bounds = save_bound(engine, key="pairing.town", low=1, high=4, actor="a")
-    plan = propose_pairings(engine, bounds=bounds)
+    bounds = save_bound(engine, scope=ALL, key="pairing.district", low=2, high=4)
+    bounds = save_bound(engine, scope=ALL, key="pairing.town", low=1, high=4)
+    plan = propose_pairings(engine, scope=ALL, bounds=bounds)
     assert plan.lower_bound == 2  # excess 2 above 4, shortfall 1 below 2
     assert len(plan.moves) == 2
     assert set(plan.moves["level"]) == {"district"}  # the town cadre's pool is untouched
     assert set(plan.moves["from_cadre_id"]) == {ids[0]}
     loads = dict(zip(plan.after["cadre_id"], plan.after["load"], strict=True))
     assert [loads[i] for i in ids] == [4, 3, 2]
-    assert apply_pairings(engine, plan, actor="规划员", reason="结对调整") == 2
-    now = cadre_loads(engine, bounds=bounds)
+    assert apply_pairings(engine, plan, scope=PLANNER, reason="结对调整") == 2
+    now = cadre_loads(engine, scope=ALL, bounds=bounds)
     assert (now["deviation"] == 0).all()
     assert layers.layer_events(engine)["action"].iloc[0] == "pairings"
     with pytest.raises(ConflictError):  # the plan is stale now
-        apply_pairings(engine, plan, actor="规划员", reason="again")
+        apply_pairings(engine, plan, scope=PLANNER, reason="again")
     # a pool that cannot be balanced is explained and left alone
-    bounds = save_bound(engine, key="pairing.district", low=4, high=4, actor="a")
-    plan = propose_pairings(engine, bounds=bounds)
+    bounds = save_bound(engine, scope=ALL, key="pairing.district", low=4, high=4)
+    plan = propose_pairings(engine, scope=ALL, bounds=bounds)
     assert plan.moves.empty
     assert plan.notes[0].key == "pairing.note.pool"
+
+
+def test_a_click_picks_the_nearest_household_of_the_grid(proposal_and_engine):
+    p, _ = proposal_and_engine
+    h = p.households
+    label = int(h["after"].iloc[0])
+    mine = h[h["after"] == label]
+    first = mine.iloc[0]
+    assert planner.household_at(p, label, lon=first["lon"], lat=first["lat"]) == int(
+        first["household_id"])
+    # a kilometre away from every household of the grid: nothing
+    far = planner.household_at(p, label, lon=mine["lon"].max() + 0.02, lat=first["lat"])
+    assert far is None

@@ -70,6 +70,8 @@ def test_an_idle_session_is_signed_out(url):
     at.run()
     assert [s.value for s in at.subheader] == ["登录"]
     assert "长时间未操作" in at.info[0].value
+    assert audit.search(get_engine(url), scope=Scope.district(),
+                        actions=("session_expired",))["username"].tolist() == ["district"]
 
 
 def test_first_sign_in_forces_a_new_password(url):

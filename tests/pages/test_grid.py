@@ -235,3 +235,35 @@ def test_blank_text_with_a_case_is_refused_not_crashed(url):
     at = _submit(at, "保存日记")
     assert not at.exception
     assert any("内容" in e.value for e in at.error)
+
+
+def _case_at(url: str, status: str) -> Case:
+    """A registered case moved along its track until it is in ``status`` (feedback: satisfied)."""
+    case = _registered_case(url)
+    from minqing.cases import act
+
+    steps = {"handling": [("start", {})], "result": [("start", {}), ("result", {"result": "已修好"})],
+             "feedback": [("start", {}), ("result", {"result": "已修好"}),
+                          ("feedback", {"satisfaction": "satisfied"})]}[status]
+    version = case.version
+    for action, fields in steps:
+        version = act(get_engine(url), case_id=case.id, version=version, action=action,
+                      actor="甲", today=AS_OF, **fields).version
+    return case
+
+
+def test_a_save_that_took_away_the_action_ends_in_the_conflict_message_with_input_kept(url):
+    """A closes the case; B, who had the close form open, submits it too."""
+    case = _case_at(url, "feedback")
+    first = _open_page("app_pages/case.py", case=str(case.id))
+    second = _fill(_open_page("app_pages/case.py", case=str(case.id)), case.id, "close", "乙",
+                   comment="群众满意，同意销号")
+    first = _act(first, case.id, "close", "甲")
+    assert not first.error
+    second = _save(second)
+    assert not second.exception
+    assert any("已被他人修改" in e.value for e in second.error)
+    assert second.selectbox(key=f"action_{case.id}").value == "close"
+    assert [t.value for t in second.text_area if t.value == "群众满意，同意销号"], "comment lost"
+    assert [t.value for t in second.text_input if t.value == "乙"], "name lost"
+    assert _count(url, CaseEvent, CaseEvent.case_id == case.id, CaseEvent.action == "close") == 1

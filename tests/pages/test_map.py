@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.layers import METRICS
-from minqing.kpi import grid_counters, grid_headline
+from geo.style import METRICS
 from minqing.scope import Scope
 from minqing.store import get_engine
 from tests.auth import sign_in
-from tests.conftest import APP, AS_OF
+from tests.conftest import APP
+from tests.pages.conftest import kpi_app
 
 
 @pytest.fixture
@@ -31,18 +31,16 @@ def _metric_select(at: AppTest):
     return next(s for s in at.selectbox if s.label == "着色指标")
 
 
-def test_page_shows_counters_of_the_district(app, sqlite_demo_url):
-    app.run()
-    assert not app.exception
-    assert app.title[0].value == "一张图"
-    totals = grid_headline(grid_counters(get_engine(sqlite_demo_url), scope=Scope.district(),
-                                         today=AS_OF))
-    shown = _metrics(app)
-    assert shown["网格"] == f"{totals['grids']:,}"
-    assert shown["住户"] == f"{totals['households']:,}"
-    assert shown["超期事项"] == f"{totals['overdue_cases']:,}"
-    assert shown["30天无日记网格"] == f"{totals['silent_grids']:,}"
-    assert totals["open_cases"] > 0
+def test_page_shows_the_hand_counted_district(kpi_world):
+    """tests/kpi_world.py: 3 grids, 3 households, open c3 c4 c6 c8, overdue c3 c6, risk entries
+    e2 e3 e5 within 90 days, G3 silent (its last entry 30 days ago)."""
+    at = kpi_app("app_pages/map.py")
+    at.run()
+    assert not at.exception
+    assert app_title(at) == "一张图"
+    shown = _metrics(at)
+    assert (shown["网格"], shown["住户"], shown["在办事项"], shown["超期事项"]) == ("3", "3", "4", "2")
+    assert (shown["近90天排查隐患"], shown["30天无日记网格"]) == ("3", "1")
 
 
 def test_metric_select_offers_every_measure_and_is_linkable(app):
@@ -70,15 +68,46 @@ def test_deep_link_picks_the_metric(app):
     assert _metric_select(app).value == "risks_90d"
 
 
-def test_town_scope_narrows_the_counters(app, sqlite_demo_url):
-    # AppTest runs a switched-to page on its own (no app.py sidebar): set what the picker sets
-    town_id = _town_ids(sqlite_demo_url)[0]
-    app.session_state["town_id"] = town_id
+def test_the_whole_state_comes_from_the_link_and_stays_in_it(app, sqlite_demo_url):
+    town_id = _town_ids(sqlite_demo_url)[1]
+    app.query_params.update({"town": str(town_id), "metric": "overdue_cases",
+                             "layers": "cases,households", "view": "30.75431,120.81234,16"})
+    app.session_state["town_id"] = town_id  # what app.py's picker does with ?town=
     app.run()
     assert not app.exception
-    counters = grid_counters(get_engine(sqlite_demo_url), scope=Scope.town(town_id), today=AS_OF)
-    assert _metrics(app)["网格"] == f"{len(counters):,}"
-    assert _metrics(app)["住户"] == f"{int(counters['households'].sum()):,}"
+    assert _metric_select(app).value == "overdue_cases"
+    assert list(app.button_group[0].value) == ["households", "cases"]
+    assert app.query_params["metric"] == "overdue_cases"
+    assert app.query_params["layers"] == "households,cases"
+    assert app.query_params["view"] == "30.75431,120.81234,16"
+
+
+def test_switching_overlays_writes_them_into_the_link(app):
+    app.run()
+    assert "layers" not in app.query_params
+    app.button_group[0].set_value(["groups", "households"]).run()
+    assert not app.exception
+    assert app.query_params["layers"] == "households,groups"
+    app.button_group[0].set_value([]).run()
+    assert "layers" not in app.query_params
+
+
+def test_a_bad_link_falls_back_to_the_defaults(app):
+    app.query_params.update({"metric": "<b>x</b>", "layers": "nope", "view": "1e999,2,3"})
+    app.run()
+    assert not app.exception
+    assert _metric_select(app).value == "households"
+    assert list(app.button_group[0].value) == []
+
+
+def test_town_scope_narrows_the_counters(kpi_world):
+    at = kpi_app("app_pages/map.py")
+    # AppTest runs a switched-to page on its own (no app.py sidebar): set what the picker sets
+    at.session_state["town_id"] = kpi_world.ids["T2"]
+    at.run()
+    assert not at.exception
+    shown = _metrics(at)  # 乙街道: G3 only, no households, c6 open and overdue
+    assert (shown["网格"], shown["住户"], shown["在办事项"], shown["超期事项"]) == ("1", "0", "1", "1")
 
 
 def test_english_labels(app):
@@ -88,10 +117,8 @@ def test_english_labels(app):
     assert "Colour grids by" in [s.label for s in app.selectbox]
 
 
-def _town_ids(url: str) -> list[int]:
-    from minqing.registry import town_choices
-
-    return [town_id for town_id, _ in town_choices(get_engine(url), scope=Scope.district())]
+def app_title(at: AppTest) -> str:
+    return at.title[0].value
 
 
 METRICS_LABELS = {
@@ -99,3 +126,9 @@ METRICS_LABELS = {
     "risks_90d": "近90天排查隐患", "days_since_diary": "距上次民情日记（天）",
     "diary_30d": "近30天日记条目",
 }
+
+
+def _town_ids(url: str) -> list[int]:
+    from minqing.registry import town_choices
+
+    return [town_id for town_id, _ in town_choices(get_engine(url), scope=Scope.district())]

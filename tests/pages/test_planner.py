@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from minqing import i18n, layers
 from minqing.models import Household
 from minqing.store import get_engine
+from tests.auth import sign_in
 from tests.conftest import APP
 
 PAGE = "app_pages/planner.py"
@@ -28,8 +29,8 @@ def url(sqlite_demo_url, monkeypatch) -> str:
     return sqlite_demo_url
 
 
-def _open() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
+def _open(role: str = "planner") -> AppTest:
+    at = sign_in(AppTest.from_file(APP, default_timeout=120), role)
     at.run()
     at.switch_page(PAGE)
     at.run()
@@ -77,7 +78,6 @@ def test_propose_edit_publish_restore(url):
     # publish (needs who and why); the edit may leave a grid out of bounds: allowed, as shown
     engine = get_engine(url)
     v1 = layers.current_layer(engine)
-    at.text_input(key="plan_actor").set_value("王规划")
     at.text_area[-1].set_value("会议通过")
     _button(at, t("plan.publish.go")).click().run()
     assert not at.exception, at.exception
@@ -87,11 +87,13 @@ def test_propose_edit_publish_restore(url):
                                                           moved=0)[:8])
     # restore version 1 from the versions tab
     at.selectbox(key="plan_ver_pick").set_value(v1.number).run()
-    at.text_input(key="plan_actor").set_value("王规划")
     at.text_area[-1].set_value("撤回")
     _button(at, t("plan.ver.restore")).click().run()
     assert not at.exception, at.exception
     assert layers.current_layer(engine).id == v1.id
+    events = layers.layer_events(engine)
+    assert events["action"].tolist()[:3] == ["restore", "publish", "create"]
+    assert set(events["actor"].tolist()[:3]) == {"规划员（演示） (planner)"}  # the signed-in planner
     with engine.connect() as conn:
         assert conn.scalar(select(Household.id).limit(1)) is not None
 
@@ -99,7 +101,6 @@ def test_propose_edit_publish_restore(url):
 def test_publish_without_a_reason_is_refused_with_a_message(url):
     at = _open()
     _button(at, t("plan.propose")).click().run()
-    at.text_input(key="plan_actor").set_value("王规划")
     _button(at, t("plan.publish.go")).click().run()
     assert [e.value for e in at.error] == [t("layers.error.reason")]
     assert layers.current_layer(get_engine(url)).number == 1
@@ -108,7 +109,6 @@ def test_publish_without_a_reason_is_refused_with_a_message(url):
 def test_bounds_are_saved_from_the_page(url):
     at = _open()
     at.number_input(key="plan_b_grid.rural_lo").set_value(60)
-    at.text_input(key="plan_actor").set_value("王规划")
     _button(at, t("plan.bounds.save")).click().run()
     assert not at.exception, at.exception
     assert t("plan.bounds.saved") in [s.value for s in at.success]
@@ -117,8 +117,13 @@ def test_bounds_are_saved_from_the_page(url):
     assert load_bounds(get_engine(url)).grid("rural") == (60, 150)
 
 
+def test_other_roles_are_not_offered_the_planner(url):
+    at = _open("town_supervisor")
+    assert at.title[0].value != t("plan.title")  # the deep link lands on the default page
+
+
 def test_english(url):
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = sign_in(AppTest.from_file(APP, default_timeout=120), "planner")
     at.query_params["lang"] = "en"
     at.run()
     at.switch_page(PAGE)

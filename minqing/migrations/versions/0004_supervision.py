@@ -17,6 +17,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rectify_by", sa.Date(), nullable=True))
+    op.create_index("ix_case_events_action_case", "case_events", ["action", "case_id"])
     op.create_table(
         "diary_reviews",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -101,5 +102,6 @@ def downgrade() -> None:
     for table in ("scores", "scoring_rules", "verifications", "meeting_items", "meetings",
                   "diary_reviews"):
         op.drop_table(table)
+    op.drop_index("ix_case_events_action_case", table_name="case_events")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_column("rectify_by")
