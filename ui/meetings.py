@@ -158,6 +158,9 @@ def _decision_form(kind: str, meeting_id: int, items: pd.DataFrame) -> None:
     case_id = st.selectbox(ui.t("meeting.pick_item"), list(labels), format_func=labels.get,
                            key=f"item_{meeting_id}")
     current = meetings.agenda_case(ui.engine(), scope=ui.current_scope(), case_id=case_id)
+    if current is None:  # the case left the viewer's scope (a narrower town picked)
+        st.warning(ui.t("meeting.error.item", case_id=case_id))
+        return
     st.caption(md(f"{ui.t('sv.col.reasons')}: "
                   f"{reasons_text(open_items.set_index('case_id').at[case_id, 'reasons'])}"
                   f" · {ui.t('sv.col.track')}: {ui.t('track.' + current['track'])}"

@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from minqing import audit
+from minqing.audit import AuditAction
 from minqing.supervision.reviews import area_choices
 from minqing.xlsx import Sheet, workbook_bytes
 from ui.casework import case_link
@@ -91,11 +93,22 @@ def export_sheet(shown: pd.DataFrame, *, title: str,
     return Sheet(title=title, frame=_plain_links(shown), filters=stated)
 
 
+def _exported(sheet: Sheet, file: str, scope) -> bytes:
+    """The workbook, with the export recorded in the audit trail (who, what, how many rows)."""
+    data = workbook_bytes([sheet])
+    audit.record_for(ui.engine(), AuditAction.EXPORT, scope, target=f"{file}.xlsx", detail={
+        "rows": len(sheet.frame), "scope": f"{scope.level}:{scope.id or ''}",
+        "masked": not scope.reveals_personal_data})
+    return data
+
+
 def export_button(shown: pd.DataFrame, *, title: str, file: str,
                   filters: list[tuple[str, object]] = (), key: str | None = None) -> None:
-    """Excel export of :func:`export_sheet`; the file is built only when clicked."""
+    """Excel export of :func:`export_sheet`; the file is built (and the export audited) only
+    when clicked."""
     sheet = export_sheet(shown, title=title, filters=filters)
-    st.download_button(ui.t("sv.export"), data=lambda: workbook_bytes([sheet]),
+    scope = ui.current_scope()
+    st.download_button(ui.t("sv.export"), data=lambda: _exported(sheet, file, scope),
                        file_name=f"{file}.xlsx", mime=_XLSX, icon=":material/download:",
                        key=key or f"xlsx_{file}", on_click="ignore")
 

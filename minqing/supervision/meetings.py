@@ -2,7 +2,8 @@
 
 A meeting is prepared from the data: its agenda lists the cases that qualify, each with the
 reasons it is there. Starting the meeting snapshots the agenda (date, chair, attendees, items);
-each decision is then written to the case through :func:`minqing.cases.apply` (one case event)
+each decision is then written to the case through :func:`minqing.cases.apply` (its case
+events: ``decide``, ``extend``, ``rectify`` or a ``note``, declared in :data:`minqing.cases.ACTIONS`)
 and onto the meeting item, in one transaction. Minutes and the list of past meetings read back
 what was recorded.
 

@@ -45,3 +45,22 @@ def test_only_link_columns_are_shortened():
     shown = pd.DataFrame({"说明": ["见#3号文件", "./不是链接"], "n": [1, 2]})
     ws = _read(export_sheet(shown, title="说明"))
     assert [ws.cell(row=r, column=1).value for r in (2, 3)] == ["见#3号文件", "./不是链接"]
+
+
+def test_an_export_is_recorded_in_the_audit_trail(sqlite_demo_url, monkeypatch):
+    from sqlalchemy import select
+
+    from minqing import models
+    from minqing.store import get_engine
+    from tests.auth import viewer_for
+    from ui.supervision import _exported
+
+    monkeypatch.setenv("MINQING_DATABASE_URL", sqlite_demo_url)
+    get_engine.cache_clear()
+    viewer = viewer_for("town_supervisor", sqlite_demo_url)
+    sheet = export_sheet(pd.DataFrame({"事项": ["a", "b"]}), title="议程")
+    assert _exported(sheet, "agenda-consultation", viewer.scope())[:2] == b"PK"
+    with get_engine(sqlite_demo_url).connect() as conn:
+        rows = conn.execute(select(models.AuditEvent.username, models.AuditEvent.target)
+                            .where(models.AuditEvent.action == "export")).all()
+    assert [tuple(r) for r in rows] == [(viewer.username, "agenda-consultation.xlsx")]
