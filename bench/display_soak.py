@@ -14,8 +14,9 @@ Measured in the same run:
 
 - ``cycles``: full rounds (district, every town, district again) of the single display;
   ``towns_shown`` / ``towns_total``: distinct towns it showed;
-- ``errors``: exception boxes, page errors, "reconnecting" or "data as of" banners seen, and views
-  that did not change within three dwells (any display, both phases);
+- ``errors``: exception boxes, page errors, displays that showed a "reconnecting" or "data as of"
+  banner, and views that did not change within three dwells (any display, both phases), counted
+  by kind in ``error_kinds``;
 - ``server_rss_growth_mb``: the app process's resident memory at the end of phase 1 minus after
   ``--warmup`` seconds of it; ``browser_heap_growth_mb``: the page's used JS heap after a forced
   garbage collection, same two moments;
@@ -227,8 +228,8 @@ def main() -> None:
                 time.sleep(5)
             rss_end, heap_end = _rss_mb(proc.pid), alone.heap_mb()
             first = alone.probe()
-            errors = (len(alone.page_errors) + alone.exceptions() + int(first["banners"] > 0)
-                      + _stalls(first, args.dwell))
+            kinds = {"page_errors": len(alone.page_errors), "exceptions": alone.exceptions(),
+                     "banners": int(first["banners"] > 0), "stalls": _stalls(first, args.dwell)}
             views = [v[1] for v in first["views"]]
             cycles, shown = _cycles(views, towns)
             switch = _switch_times(first, args.dwell)
@@ -245,8 +246,10 @@ def main() -> None:
             for display in crowd:
                 probe = display.probe()
                 crowd_switch += _switch_times(probe, args.dwell)
-                errors += (len(display.page_errors) + display.exceptions()
-                           + int(probe["banners"] > 0) + _stalls(probe, args.dwell))
+                kinds["page_errors"] += len(display.page_errors)
+                kinds["exceptions"] += display.exceptions()
+                kinds["banners"] += int(probe["banners"] > 0)
+                kinds["stalls"] += _stalls(probe, args.dwell)
                 blocked += display.blocked
                 display.context.close()
             browser.close()
@@ -255,7 +258,8 @@ def main() -> None:
             "cycles": cycles,
             "towns_shown": len(shown),
             "towns_total": towns,
-            "errors": errors,
+            "errors": sum(kinds.values()),
+            "error_kinds": kinds,
             "server_rss_growth_mb": round(rss_end - rss_base, 1),
             "server_rss_mb": round(rss_end, 1),
             "server_rss_concurrent_peak_mb": round(rss_peak, 1),

@@ -4,8 +4,8 @@
 
 Starts the app on the full-scale demo (``data/minqing.db`` unless ``--url``; built if absent) and,
 in the same run, a bare one-line Streamlit page as the floor. Every view is a fresh browser
-context (no HTTP cache, a new Streamlit session) in headless Chromium with every request outside
-localhost blocked; a view ends when the page has drawn (the map's grid polygons; the grid page's
+context (no HTTP cache, a new Streamlit session, signed in as the demo's district supervisor) in
+headless Chromium with every request outside localhost blocked; a view ends when the page has drawn (the map's grid polygons; the grid page's
 title and map; the bare page's text) and the server has gone idle.
 
 - ``*_view_server_cpu_s``: the server process's CPU time (user + system, from /proc) per view,
@@ -89,9 +89,30 @@ async def _idle(page) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')")
 
 
-async def _view(browser, url: str, kind: str, timeout_ms: int) -> bool:
-    """One fresh-browser view, until drawn; False when it failed."""
+def _session_cookie(db_url: str, base: str) -> dict:
+    """A signed-in session of the demo's district supervisor, as the sign-in form leaves it."""
+    from sqlalchemy import select
+
+    from minqing import accounts
+    from minqing.demo.accounts import DEMO_ACCOUNTS
+    from minqing.models import Account
+    from minqing.store import get_engine
+    from ui.auth import COOKIE
+
+    engine = get_engine(db_url)
+    name = next(a.username for a in DEMO_ACCOUNTS if a.role == "district_supervisor")
+    with engine.connect() as conn:
+        account_id = conn.scalar(select(Account.id).where(Account.username == name))
+    token = accounts.open_token(engine, account_id)
+    return {"name": COOKIE, "value": accounts.sign(token, accounts.signing_key(engine)),
+            "url": base}
+
+
+async def _view(browser, url: str, kind: str, timeout_ms: int, cookie: dict | None = None) -> bool:
+    """One fresh-browser view (signed in with ``cookie``), until drawn; False when it failed."""
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    if cookie:
+        await context.add_cookies([cookie])
 
     async def route(r):
         host = urlparse(r.request.url).hostname or ""
@@ -120,18 +141,19 @@ async def _view(browser, url: str, kind: str, timeout_ms: int) -> bool:
         await context.close()
 
 
-async def _round(browser, pid: int, url: str, kind: str, views: int, timeout_ms: int):
+async def _round(browser, pid: int, url: str, kind: str, views: int, timeout_ms: int,
+                 cookie: dict | None):
     await asyncio.sleep(1.0)
     before = _cpu_s(pid)
-    ok = [await _view(browser, url, kind, timeout_ms) for _ in range(views)]
+    ok = [await _view(browser, url, kind, timeout_ms, cookie) for _ in range(views)]
     await asyncio.sleep(1.5)  # let the server finish the sessions' last messages
     return (_cpu_s(pid) - before) / views, ok.count(False)
 
 
-async def _concurrent(browser, url: str, sessions: int, timeout_ms: int):
+async def _concurrent(browser, url: str, sessions: int, timeout_ms: int, cookie: dict):
     async def one():
         start = time.monotonic()
-        ok = await _view(browser, url, "map", timeout_ms)
+        ok = await _view(browser, url, "map", timeout_ms, cookie)
         return time.monotonic() - start, ok
 
     results = await asyncio.gather(*(one() for _ in range(sessions)))
@@ -164,24 +186,25 @@ async def _run(args) -> dict:
     bare_dir = Path(tempfile.mkdtemp(prefix="minqing-bare-"))
     (bare_dir / "bare.py").write_text(BARE)
     bare, bare_base = _serve(bare_dir / "bare.py", bare_dir, {})
-    targets = {"map": (app, f"{app_base}/map"),
-               "grid": (app, f"{app_base}/grid?grid={_grid_id(args.url)}"),
-               "bare": (bare, f"{bare_base}/")}
+    cookie = _session_cookie(args.url, app_base)
+    targets = {"map": (app, f"{app_base}/map", cookie),
+               "grid": (app, f"{app_base}/grid?grid={_grid_id(args.url)}", cookie),
+               "bare": (bare, f"{bare_base}/", None)}
     errors, cpu = 0, {kind: [] for kind in targets}
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-            for kind, (_proc, url) in targets.items():  # warm-up: caches filled once
-                errors += not await _view(browser, url, kind, timeout_ms)
+            for kind, (_proc, url, login) in targets.items():  # warm-up: caches filled once
+                errors += not await _view(browser, url, kind, timeout_ms, login)
             rss_start = _rss_mb(app.pid)
             for _ in range(args.rounds):
-                for kind, (proc, url) in targets.items():
+                for kind, (proc, url, login) in targets.items():
                     per_view, failed = await _round(browser, proc.pid, url, kind, args.views,
-                                                    timeout_ms)
+                                                    timeout_ms, login)
                     cpu[kind].append(per_view)
                     errors += failed
             times, failed = await _concurrent(browser, targets["map"][1], args.sessions,
-                                              timeout_ms)
+                                              timeout_ms, cookie)
             errors += failed
             await asyncio.sleep(1.5)
             rss_growth = _rss_mb(app.pid) - rss_start

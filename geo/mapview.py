@@ -41,6 +41,8 @@ __all__ = [
     "to_json",
 ]
 
+LEGEND_ROOM = 230
+"""Pixels kept free on the right when fitting the whole scope: the legend sits there."""
 GRID_CLASS = "mq-grid"  # CSS class on every grid polygon's SVG path (tests count them)
 LEAFLET_PREFIX = '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>'
 """Leaflet's attribution prefix without the flag Leaflet 1.9 puts before its name."""
@@ -269,7 +271,7 @@ class _Controls(MacroElement):
 {% macro script(this, kwargs) %}
 (function () {
   var map = {{ this._parent.get_name() }}, lab = {{ this.labels }};
-  var home = {{ this.home }};
+  var home = {{ this.home }}, LEGEND_ROOM = {{ this.legend_room }};
   var svg = "<svg viewBox='0 0 24 24' width='18' height='18' fill='none' stroke='#263238' " +
     "stroke-width='2.2' stroke-linecap='round' stroke-linejoin='round' style='vertical-align:-4px'>";
   var ICONS = {  // drawn here: no icon font or image file to load
@@ -287,7 +289,7 @@ class _Controls(MacroElement):
       return b;
     }
     button("mq-home", ICONS.home, lab.home, function () {
-      map.fitBounds(home, {padding: [8, 8]});
+      map.fitBounds(home, {paddingTopLeft: [8, 8], paddingBottomRight: [LEGEND_ROOM, 8]});
     });
     var container = map.getContainer();
     if (container.requestFullscreen) {
@@ -366,6 +368,7 @@ class _Controls(MacroElement):
         self._name = "MqControls"
         self.labels = to_json(labels)
         self.home = to_json(home)
+        self.legend_room = LEGEND_ROOM
 
 
 def base_map(
@@ -398,7 +401,7 @@ def base_map(
     if controls is not None:
         m.add_child(_Controls(controls, home))
     if view is None:
-        m.fit_bounds(home, padding=(8, 8))
+        m.fit_bounds(home, padding_top_left=(8, 8), padding_bottom_right=(LEGEND_ROOM, 8))
     return m
 
 
@@ -520,7 +523,7 @@ class _Points(_Layer):
           fillOpacity: 0.95, stroke: false, interactive: false}).addTo(group);
       }
     } else if (kind === "group") {
-      o.fillColor = P.group; o.radius = 5.5; o.weight = 1.5;
+      o.fillColor = P.group; o.radius = 4.5; o.weight = 1.2;
       L.circleMarker([r[0], r[1]], o).bindPopup(r[2], {maxWidth: 320})
         .bindTooltip(r[3], {className: "mq-tooltip", direction: "top"}).addTo(group);
     } else if (kind === "case") {

@@ -8,7 +8,7 @@ one DOM update, needs no script and no tiles, and its lines and labels scale wit
 
 The geometry is the district map's own (:func:`geo.layers.grid_geometry`: coverage simplification,
 so neighbours keep shared borders) and the colours come from its classifier
-(:func:`geo.layers.classify` with the metric's palette); only the drawing is done here. Styles are
+(:func:`geo.style.classify` with the metric's palette); only the drawing is done here. Styles are
 left to CSS classes (``g`` grids, ``t`` town outlines, ``l`` labels) so a theme can restyle them.
 """
 

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Engine, bindparam, func, insert, literal, select, update
 
 from geo.importing import (
     LAT_RANGE,
@@ -74,6 +74,7 @@ _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _ID_CHECK = "10X98765432"
 _TAG_SPLIT = re.compile(r"[,，、;；/\s]+")
 MAX_SIZE = 30
+PREVIEW_SAMPLE = 5_000  # rows without problems the preview map may draw
 _FOLDED = ("code", "phone", "id_number", "size", "lon", "lat", "grid_code")  # full-width digits
 
 
@@ -113,7 +114,8 @@ def _id_number_valid(values: pd.Series) -> np.ndarray:
     ok = values.str.fullmatch(r"\d{17}[\dXx]").to_numpy()
     out = np.zeros(len(values), dtype=bool)
     if ok.any():
-        digits = np.array([list(v[:17]) for v in values[ok]], dtype=int)
+        body = "".join(values[ok].str.slice(0, 17)).encode("ascii")
+        digits = np.frombuffer(body, dtype=np.uint8).reshape(-1, 17).astype(np.int64) - 48
         check = np.array(list(_ID_CHECK))[(digits @ _ID_WEIGHTS) % 11]
         out[ok] = check == values[ok].str[17].str.upper().to_numpy()
     return out
@@ -187,8 +189,8 @@ def preview_households(engine: Engine, path: str | Path, *, scope: Scope | None 
     excel = path.suffix.lower() == ".xlsx"
     for name in HOUSEHOLD_FIELDS:
         fold = name in _FOLDED
-        table[name] = text_cells(raw[columns[name]], fold=fold, excel=excel and fold).to_numpy() \
-            if name in columns else ""
+        table[name] = text_cells(raw[columns[name]], fold=fold, excel=excel and fold).set_axis(
+            table.index) if name in columns else ""
     tick(progress, "check", 0.1)
     keep = np.ones(len(table), dtype=bool)
     f = report.findings
@@ -206,10 +208,11 @@ def preview_households(engine: Engine, path: str | Path, *, scope: Scope | None 
         each(empty, "value_empty", "skip", name)
         keep &= ~empty
     codes = table["code"]
-    dup = keep & codes.duplicated(keep="first").to_numpy()
+    kept_codes = codes.where(keep)  # a row already left out does not make a later one a duplicate
+    dup = keep & kept_codes.duplicated(keep="first").to_numpy()
     if dup.any():
-        firsts = dict(zip(codes[~codes.duplicated()], rows[~codes.duplicated().to_numpy()],
-                          strict=True))
+        first = keep & ~kept_codes.duplicated(keep="first").to_numpy()
+        firsts = dict(zip(codes[first], rows[first], strict=True))
         for i in np.flatnonzero(dup):
             f.append(Finding("duplicate_code", "skip", row=int(rows[i]), field="code",
                              value=codes.iloc[i], detail={"first_row": int(firsts[codes.iloc[i]])}))
@@ -415,6 +418,12 @@ def _household_changes(engine: Engine, table: pd.DataFrame, lon: np.ndarray, lat
                      "moved": len(report.moved)}
     problems = report.problem_rows()
     with_point = np.isfinite(lon) & np.isfinite(lat)
+    # the map draws a few thousand points at most: keep every problem row and a spread of others
+    flagged = table["row"].isin(problems).to_numpy() | ~keep
+    others = np.flatnonzero(with_point & ~flagged)
+    sample = np.zeros(len(table), dtype=bool)
+    sample[others[:: max(1, len(others) // PREVIEW_SAMPLE)]] = True
+    with_point &= flagged | sample
     preview = gpd.GeoDataFrame(
         {"row": table["row"][with_point].to_numpy(), "code": table["code"][with_point].to_numpy(),
          "problem": table["row"][with_point].isin(problems).to_numpy(),
@@ -472,14 +481,12 @@ def _keep_layer_in_step(conn, plan: Plan) -> None:
             LayerHousehold.household_id == bindparam("b_id")).values(grid_id=bindparam("b_grid")),
             [{"b_id": int(i), "b_grid": int(g)} for i, g in zip(
                 plan.updates["id"], plan.updates["grid_id"], strict=True)])
-    if plan.inserts is not None and len(plan.inserts):
-        ids = dict(conn.execute(select(Household.code, Household.id).where(
-            Household.code.in_(bindparam("codes", expanding=True))),
-            {"codes": plan.inserts["code"].tolist()}).all()) if len(plan.inserts) < 5_000 else \
-            dict(conn.execute(select(Household.code, Household.id)).all())
-        rows = [(layer, ids[c], int(g)) for c, g in zip(plan.inserts["code"],
-                                                       plan.inserts["grid_id"], strict=True)]
-        insert_rows(conn, LayerHousehold, ("layer_id", "household_id", "grid_id"), rows)
+    if plan.inserts is not None and len(plan.inserts):  # in SQL: no round trip per household
+        known = select(LayerHousehold.household_id).where(LayerHousehold.layer_id == layer)
+        conn.execute(insert(LayerHousehold).from_select(
+            ["layer_id", "household_id", "grid_id"],
+            select(literal(layer), Household.id, Household.grid_id)
+            .where(Household.id.not_in(known))))
     counts = dict(conn.execute(select(LayerHousehold.grid_id, func.count())
                                .where(LayerHousehold.layer_id == layer)
                                .group_by(LayerHousehold.grid_id)).all())

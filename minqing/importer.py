@@ -266,6 +266,8 @@ def apply(engine: Engine, plan: Plan, *, scope: Scope | None = None, actor: str 
     actor = actor or scope.actor("import")
     if plan.report.blocked:
         raise StalePlan("blocked")
+    if not plan.applicable:  # nothing new: no empty layer version, no write at all
+        return dict(plan.report.counts)
     with engine.begin() as conn:
         if data_version_of(conn) != plan.stamp:
             raise StalePlan("stale")

@@ -133,8 +133,10 @@ def households_in_box(
 
     At most ``limit + 1`` rows, so that the caller can tell "more than ``limit``" without
     reading a whole town. Columns ``lon``, ``lat``, ``tags`` only: no name, no code, no id
-    (the map draws dots, and whatever reaches the browser can be read there).
+    (the map draws dots, and whatever reaches the browser can be read there). Each dot is one
+    household's place and care category, so aggregate-only viewers (the wall display) get none.
     """
+    scope.require_person_level()
     minx, miny, maxx, maxy = box
     stmt = (
         select(Household.lon, Household.lat, Household.tags)

@@ -354,8 +354,9 @@ class AppSecret(Base):
 
 
 #: Tables that belong to the deployment, not to the district's records: rebuilding the demo
-#: (``minqing demo --replace``) keeps them.
-DEPLOYMENT_TABLES = frozenset({"accounts", "auth_tokens", "audit_log", "app_secrets"})
+#: (``minqing demo --replace``) keeps them (accounts, the audit trail, the working-day calendar).
+DEPLOYMENT_TABLES = frozenset({"accounts", "auth_tokens", "audit_log", "app_secrets",
+                               "calendar_years", "calendar_days"})
 
 
 # --- Grid layer versions (0005, the planner): see minqing.layers -------------------------------

@@ -56,6 +56,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 VERSION_KEY = "data_version"
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+#: Bookkeeping no page caches: sign-ins, session tokens (their last-seen time is rewritten as
+#: people browse) and the audit trail. Moving the version for them threw every page's cache away
+#: whenever anyone signed in or came back after a minute (bench/load.py: the district map's
+#: layers rebuilt on almost every view).
+_BOOKKEEPING = re.compile(
+    r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?(?:auth_tokens|audit_log|app_secrets)\b",
+    re.IGNORECASE)
 _BUMPED = "_minqing_version_moved"  # connection.info flag: this transaction moved it already
 _BUMP = {
     "sqlite": ("INSERT OR IGNORE INTO dataset_info (key, value) VALUES ('data_version', '0')",),
@@ -76,7 +83,8 @@ def _move_version(conn, cursor, statement, parameters, context, executemany) -> 
     Runs on a cursor of its own so the write's own results are untouched; skips Alembic's
     bookkeeping and databases that have no ``dataset_info`` table yet.
     """
-    if conn.info.get(_BUMPED) or not _WRITE.match(statement) or "alembic_version" in statement:
+    if (conn.info.get(_BUMPED) or not _WRITE.match(statement) or "alembic_version" in statement
+            or _BOOKKEEPING.match(statement)):
         return
     dialect = conn.dialect.name
     raw = conn.connection.dbapi_connection.cursor()

@@ -290,17 +290,21 @@ def _steps(cycle: list[int | None], position: int) -> str:
     return f"<div class='steps'>{marks}</div>" if len(cycle) > 1 else "<div></div>"
 
 
+def _offline(lang: str) -> str:
+    """The "reconnecting" strip, shown by the stylesheet while Streamlit's connection dialog is
+    up (the server is away); hidden inline so that it never flashes before the sheet applies."""
+    return f"<div class='mq-offline' style='display:none'>{i18n.t('display.offline', lang)}</div>"
+
+
 def message(config: Config, key: str, view: str) -> str:
     """A screen with one line on it (no data): waiting for the store, or no valid link."""
-    offline = f"<div class='mq-offline'>{i18n.t('display.offline', config.lang)}</div>"
     return (f"<div class='mq-wall theme-{config.theme}' data-view='{view}'>"
-            f"<div class='waiting'>{i18n.t(key, config.lang)}</div>{offline}</div>")
+            f"<div class='waiting'>{i18n.t(key, config.lang)}</div>{_offline(config.lang)}</div>")
 
 
 def screen(read: Reading, config: Config, count: int) -> str:
     """The whole screen for tick number ``count`` of this display."""
     lang = config.lang
-    offline = f"<div class='mq-offline'>{i18n.t('display.offline', lang)}</div>"
     if read.snapshot is None:
         return message(config, "display.waiting", "none")
     snapshot = read.snapshot
@@ -320,7 +324,7 @@ def screen(read: Reading, config: Config, count: int) -> str:
         f"<div class='stamp'>{i18n.t('display.updated', lang, time=stamp)}</div></header>"
         f"{_body(snapshot, snapshot.version, snapshot.today, view, config.metric, lang, config.theme)}"
         f"<footer><span>{i18n.t('app.demo_badge', lang) if snapshot.demo else ''}</span>"
-        f"<span class='notes'>{html.escape(notes)}</span></footer>{offline}</div>"
+        f"<span class='notes'>{html.escape(notes)}</span></footer>{_offline(lang)}</div>"
     )
 
 

@@ -378,7 +378,8 @@ def versions_section() -> None:
     names = town_names()
     town = st.selectbox(ui.t("plan.check.town"), list(names), format_func=names.get,
                         key="plan_ver_town", index=0)
-    grids = layers.layer_grids(engine, layer_id=chosen.id, scope=Scope.town(town))
+    grids = layers.layer_grids(engine, layer_id=chosen.id,
+                               scope=own_scope().narrowed_to_town(town))
     if not grids.empty:
         b = bounds()
         grids = grids.rename(columns={"grid_id": "label"})

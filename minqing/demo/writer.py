@@ -44,7 +44,7 @@ def clear(conn: Connection) -> None:
     took minutes at full scale. Both are transactional, so a failed rebuild restores the old rows.
     """
     tables = [t.name for t in reversed(m.Base.metadata.sorted_tables)
-              if t.name not in m.DEPLOYMENT_TABLES]  # accounts and the audit trail stay
+              if t.name not in m.DEPLOYMENT_TABLES]  # accounts, audit, calendar stay
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
         return

@@ -58,7 +58,8 @@ def test_town_supervisor_is_refused_another_towns_household(page, app_url, brows
     assert page.get_by_role("heading", name=re.compile("家庭档案")).count() == 0
     _sign_in_on_form(page, "town_supervisor")
     page.get_by_text(f"找不到住户 {other_id}").wait_for()  # the deep link survived sign-in
-    assert "您的管辖范围" in _main_text(page)
+    page.get_by_text(re.compile("您的管辖范围")).wait_for()
+    wait_for_app(page)
     assert other_name not in _main_text(page)
 
     page.goto(f"{app_url}/household?household={own_id}")  # a new session: the cookie signs in

@@ -20,7 +20,8 @@ def _ids(url: str) -> dict[str, int]:
                                     ("household", Household))}
 
 
-def test_every_page_opens_from_its_copied_address(page, app_url, browser_demo_url):
+def test_every_page_opens_from_its_copied_address(page, app_url, browser_demo_url, sign_in_as):
+    sign_in_as("district_supervisor")
     ids = _ids(browser_demo_url)
     addresses = [
         ("/", "全区概览"), ("/overview", "全区概览"), ("/overview?lang=en", "District at a glance"),

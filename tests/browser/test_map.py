@@ -174,7 +174,8 @@ def _households(frame) -> dict:
 
 
 def test_street_zoom_shows_households_in_view_and_the_link_reproduces_it(
-        page, app_url, browser_demo_url):
+        page, app_url, browser_demo_url, sign_in_as):
+    sign_in_as("district_supervisor")
     town_id, _grid, lat, lon = _busiest_grid(browser_demo_url)
     _open_map(page, f"{app_url}/map?town={town_id}&layers=households")
     frame = _map_frame(page)
@@ -215,7 +216,9 @@ def test_street_zoom_shows_households_in_view_and_the_link_reproduces_it(
     assert page.blocked_requests == []
 
 
-def test_map_controls_search_home_and_plain_attribution(page, app_url, browser_demo_url):
+def test_map_controls_search_home_and_plain_attribution(page, app_url, browser_demo_url,
+                                                        sign_in_as):
+    sign_in_as("district_supervisor")
     town_id, grid_id, _lat, _lon = _busiest_grid(browser_demo_url)
     grids = _grids_of_town(browser_demo_url, town_id)
     _open_map(page, f"{app_url}/map?town={town_id}")

@@ -106,6 +106,13 @@ def poisoned(tmp_path_factory):
         proc.kill()
 
 
+def _signed_in(page, base: str, url: str) -> None:
+    from tests.auth import session_cookie
+
+    if not page.context.cookies():
+        page.context.add_cookies([session_cookie("district_supervisor", url, base)])
+
+
 def _visit(page, address: str, ready: str) -> str:
     page.goto(address)
     page.locator(ready).first.wait_for()
@@ -120,7 +127,8 @@ def _visit(page, address: str, ready: str) -> str:
 
 
 def test_stored_payloads_show_as_typed_on_every_page(page, poisoned):
-    base, ids, _ = poisoned
+    base, ids, url = poisoned
+    _signed_in(page, base, url)
     typed = shown(LINE)
     pages = {
         f"{base}/": "[data-testid='stMetric']",
@@ -138,12 +146,13 @@ def test_stored_payloads_show_as_typed_on_every_page(page, poisoned):
     for address in list(pages)[2:6]:
         assert typed in texts[address], f"{address} does not show the name as typed"
     case_text = texts[f"{base}/case?case={ids['case']}"]
-    assert case_text.count(typed) >= 4  # title, responsible, leader, green banner
+    assert case_text.count(typed) >= 2  # the title and the green-channel banner at least
     assert page.blocked_requests == []
 
 
 def test_a_link_carrying_a_payload_names_it_as_typed(page, poisoned):
-    base, _, _ = poisoned
+    base, _, url = poisoned
+    _signed_in(page, base, url)
     for name in ("grid", "case", "household"):
         text = _visit(page, f"{base}/{name}?{name}=%5Bx%5D(http%3A%2F%2Fexample.invalid)%20--%20:red%5Bz%5D",
                       "[data-testid='stAlert']")
@@ -153,6 +162,7 @@ def test_a_link_carrying_a_payload_names_it_as_typed(page, poisoned):
 
 def test_typed_payload_in_the_diary_form_is_stored_without_bidi(page, poisoned):
     base, ids, url = poisoned
+    _signed_in(page, base, url)
     _visit(page, f"{base}/grid?grid={ids['grid']}", "h1")
     page.get_by_role("tab").nth(0).click()
     page.locator("textarea").first.fill(BLOCK)
@@ -173,7 +183,8 @@ def test_downloads_hold_no_live_formula(page, poisoned):
 
     from openpyxl import load_workbook
 
-    base, ids, _ = poisoned
+    base, ids, url = poisoned
+    _signed_in(page, base, url)
     _visit(page, f"{base}/grid?grid={ids['grid']}", "h1")
     page.get_by_role("tab").nth(2).click()
     table = page.locator("[data-testid='stDataFrame']:visible").last

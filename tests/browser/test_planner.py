@@ -4,6 +4,7 @@ compare before and after on the map, edit a grid by hand, publish, restore the o
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,10 @@ def planner_app(browser_demo_url, tmp_path, page):
     page.context.add_cookies([session_cookie("planner", url, base)])  # signed in as the planner
     yield base, url
     proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def _visible(locator):
@@ -70,7 +74,7 @@ def test_propose_compare_edit_publish_restore(page, planner_app):
     block.press("Enter")
     wait_for_app(page)
     apply = page.get_by_role("button", name=t("plan.edit.apply"))
-    expect(apply).to_be_enabled()  # three households are selected
+    expect(apply).to_be_enabled(timeout=60_000)  # three households are selected
     apply.click()
     wait_for_app(page)
 

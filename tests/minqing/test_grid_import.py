@@ -236,3 +236,15 @@ def test_grid_import_is_a_new_layer_version_and_the_previous_is_restorable(sqlit
     assert (grid_of(f"{a}0001"), grid_of(f"{b}0001")) == (b, a)
     restore_layer(engine, layer_id=layers[1].id, actor="数据员小王", reason="导错了")
     assert (grid_of(f"{a}0001"), grid_of(f"{b}0001")) == (a, b)
+
+
+def test_the_same_file_again_writes_nothing(sqlite_url, tmp_path):
+    engine = get_engine(sqlite_url)
+    _import_county(engine, tmp_path)
+    before = _snapshot(engine)
+    plan = preview_grids(engine, tmp_path / "county.gpkg")
+    assert plan.report.counts["unchanged"] == plan.report.rows
+    assert not plan.applicable
+    apply(engine, plan)
+    assert _snapshot(engine) == before  # no empty layer version either
+    assert len(list_layers(engine)) == 1

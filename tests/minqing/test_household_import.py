@@ -221,3 +221,15 @@ def test_a_town_data_officer_imports_only_into_their_town(county, tmp_path):
         apply(engine, plan, scope=supervisor.scope())
     apply(engine, plan, scope=officer.scope())
     assert len(_stored(engine)) == int(theirs.sum())
+
+
+def test_a_row_left_out_does_not_make_the_next_one_a_duplicate(county, tmp_path):
+    engine, grids = county
+    rows = household_rows(grids, per_grid=1).head(3).copy()
+    rows.loc[1, "户编码"] = rows.loc[0, "户编码"]
+    rows.loc[0, "户主姓名"] = ""  # line 2 is left out, so line 3 is the code's only row
+    path = tmp_path / "homes.csv"
+    rows.to_csv(path, index=False)
+    report = preview_households(engine, path).report
+    assert [(f.row, f.code) for f in report.findings if f.row] == [(2, "value_empty")]
+    assert report.counts["new"] == 2

@@ -14,8 +14,9 @@ from geo import district
 from geo.assets import offline_problems, use_local_assets
 from geo.basemap import resolve_basemap
 from minqing import kpi, mapdata
+from minqing.access import AccessDenied, Role
 from minqing.models import Case, DiaryEntry, Grid, Household, Town
-from minqing.scope import Scope
+from minqing.scope import Scope, Viewer
 from minqing.settings import Settings
 from minqing.store import get_engine, session_scope
 from minqing.vocab import CaseStatus, RecordKind
@@ -176,3 +177,11 @@ def test_households_in_a_box_are_positions_and_tags_only(db_url):
                                          limit=10)) == 1
     # "more than the limit" shows as limit + 1 rows, never the whole town
     assert len(mapdata.households_in_box(engine, scope=Scope.district(), box=box_, limit=1)) == 2
+
+
+def test_the_wall_display_gets_no_household_dots(db_url):
+    _hand_made(db_url)
+    display = Viewer(account_id=1, username="wall", name="大屏", role=Role.DISPLAY.value)
+    with pytest.raises(AccessDenied):
+        mapdata.households_in_box(get_engine(db_url), scope=display.scope(),
+                                  box=(120.0, 30.0, 121.0, 31.0), limit=10)
