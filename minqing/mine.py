@@ -4,6 +4,7 @@ with deadlines (overdue first, flagged by :mod:`minqing.deadlines` through
 
 Accounts are not linked to cadre records, so "mine" is the viewer's jurisdiction: for a grid
 cadre one grid (a scope at area or town level works too, listing every grid in it).
+:func:`last_entry` gives the quick diary form its presets (the account's latest entry there).
 """
 
 from __future__ import annotations
