@@ -21,15 +21,12 @@ one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
+from harness import run_on_full_demo  # bench/ is the script's own folder
 from sqlalchemy import func, select
 
 from minqing import accounts
@@ -89,22 +86,7 @@ def measure(url: str, repeat: int) -> dict[str, float | int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="a database holding the full demo (default: build one)")
-    parser.add_argument("--repeat", type=int, default=20)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.url
-        if url is None:
-            from minqing.demo import build
-
-            url = f"sqlite:///{Path(tmp) / 'full.db'}"
-            build(url, scale="full", seed=2026, as_of=AS_OF, progress=True)
-        result = measure(url, args.repeat)
-        get_engine(url).dispose()
-    for key, value in result.items():
-        print(f"{key}: {value}")
-    print(json.dumps(result))
+    run_on_full_demo(measure, description=__doc__.splitlines()[0], repeat=20, as_of=AS_OF)
 
 
 if __name__ == "__main__":

@@ -18,16 +18,13 @@ backlog of at most 20 ms per call on SQLite. The last line printed is one JSON o
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pandas as pd
+from harness import run_on_full_demo  # bench/ is the script's own folder
 from sqlalchemy import Engine, func, select
 
 from minqing.casebook import open_cases
@@ -92,22 +89,7 @@ def measure(url: str, repeat: int) -> dict[str, float | int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="a database holding the full demo (default: build one)")
-    parser.add_argument("--repeat", type=int, default=30)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.url
-        if url is None:
-            from minqing.demo import build
-
-            url = f"sqlite:///{Path(tmp) / 'full.db'}"
-            build(url, scale="full", seed=2026, as_of=AS_OF, progress=True)
-        result = measure(url, args.repeat)
-        get_engine(url).dispose()
-    for key, value in result.items():
-        print(f"{key}: {value}")
-    print(json.dumps(result))
+    run_on_full_demo(measure, description=__doc__.splitlines()[0], repeat=30, as_of=AS_OF)
 
 
 if __name__ == "__main__":
