@@ -24,7 +24,10 @@ Why it is built this way:
 * every action is declared once in :data:`ACTIONS` (:class:`ActionSpec`: the statuses it starts
   from and leads to, the fields it asks for, the comment it needs, which cases it applies to, and
   what KPIs count it as). The case form, the case page, the demo and the KPIs read that
-  declaration; another module adds an action with one :func:`declare` call (and its strings).
+  declaration; another module adds an action with one :func:`declare` call (and its strings);
+* a form submission may carry an idempotency key, stored on the event it appends (unique): a
+  submission repeated after its reply was lost (a double tap, a resend after a reconnect) finds
+  its event and applies nothing, so the store, not the browser session, refuses the duplicate.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from enum import StrEnum
 from typing import Literal
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -48,7 +52,7 @@ from minqing.deadlines import deadline_for
 from minqing.errors import ConflictError, InputError, Label, NotFoundError, RuleError
 from minqing.models import Case, CaseEvent, Grid, Household
 from minqing.scope import Scope
-from minqing.store import write
+from minqing.store import session_scope, write
 from minqing.text import clean
 from minqing.vocab import OPEN_STATUSES, CaseStatus, Track
 from minqing.workcalendar import WorkCalendar
@@ -221,11 +225,11 @@ def _diff(before: dict[str, object], after: dict[str, object]) -> dict[str, list
 
 
 def _event(case: Case, *, action: str, actor: str, from_status: str | None, comment: str,
-           changed: dict[str, list[object]], scope: Scope) -> CaseEvent:
+           changed: dict[str, list[object]], scope: Scope, key: str | None = None) -> CaseEvent:
     return CaseEvent(
         case_id=case.id, at=now(), actor=actor, action=str(action), from_status=from_status,
         to_status=case.status, comment=comment, data=json.dumps(changed, ensure_ascii=False),
-        account_id=scope.account_id,
+        account_id=scope.account_id, event_key=key,
     )
 
 
@@ -452,7 +456,9 @@ class ActionSpec:
     (``"extension"``: it gave a new, later deadline; ``"rework"``: it sent a finished case back).
     ``offered`` is False for the opening, which :func:`open_case` records; ``meeting`` is True
     for the actions a meeting takes (:mod:`minqing.supervision.meetings`), which the case page
-    does not offer.
+    does not offer. ``quick`` marks the field work a cadre records on a phone (progress, result,
+    feedback, close and what they need): the quick update offers those only
+    (:func:`quick_actions`).
     """
 
     handler: Handler | None
@@ -464,6 +470,7 @@ class ActionSpec:
     counts_as: frozenset[str] = field(default_factory=frozenset)
     offered: bool = True
     meeting: bool = False
+    quick: bool = False
 
     def applies(self, case: Mapping[str, object]) -> bool:
         """Whether a form should offer this action for ``case`` (status, track, green_channel)."""
@@ -481,30 +488,30 @@ ACTIONS: dict[str, ActionSpec] = {
         Field("responsible"), Field("promised", "date", help="diary.promised_help"),
         Field("department", help="diary.department_help"), Field("green_channel", "flag"),
         Field("leader", help="diary.leader_help"))),
-    Action.START: ActionSpec(_nothing, frozenset({S.REGISTERED}), S.HANDLING),
+    Action.START: ActionSpec(_nothing, frozenset({S.REGISTERED}), S.HANDLING, quick=True),
     Action.ESCALATE: ActionSpec(_nothing, frozenset({S.REGISTERED, S.HANDLING}), S.CONSULTATION,
                                 comment="reason"),
     Action.ASSIGN: ActionSpec(_assign, frozenset({S.CONSULTATION}), S.HANDLING,
                               fields=(Field("leader"), Field("deadline", "date")),
                               counts_as=frozenset({"extension"})),
-    Action.RESULT: ActionSpec(_result, frozenset({S.HANDLING}), S.RESULT,
+    Action.RESULT: ActionSpec(_result, frozenset({S.HANDLING}), S.RESULT, quick=True,
                               fields=(Field("result", "long_text"),)),
-    Action.FEEDBACK: ActionSpec(_feedback, frozenset({S.RESULT}), S.FEEDBACK, fields=(
+    Action.FEEDBACK: ActionSpec(_feedback, frozenset({S.RESULT}), S.FEEDBACK, quick=True, fields=(
         Field("satisfaction", "choice", SATISFACTION), Field("feedback"))),
-    Action.CLOSE: ActionSpec(_close, frozenset({S.FEEDBACK}), S.CLOSED),
+    Action.CLOSE: ActionSpec(_close, frozenset({S.FEEDBACK}), S.CLOSED, quick=True),
     Action.REOPEN: ActionSpec(_reopen, frozenset({S.RESULT, S.FEEDBACK, S.CLOSED}), S.HANDLING,
                               fields=(Field("deadline", "date", help="case.reopen_help"),),
-                              comment="reason", counts_as=frozenset({"rework"})),
+                              comment="reason", counts_as=frozenset({"rework"}), quick=True),
     Action.CHANGE_TRACK: ActionSpec(_change_track, frozenset({S.REGISTERED, S.HANDLING}), fields=(
         Field("track", "other_track"), Field("promised", "date"), Field("department"))),
     Action.GREEN_CHANNEL: ActionSpec(_green_channel, OPEN, fields=(Field("leader"),),
                                      requires=(_NOT_GREEN,)),
-    Action.LETTER_REPLY: ActionSpec(_letter_reply, OPEN, requires=(_LIAISON,),
+    Action.LETTER_REPLY: ActionSpec(_letter_reply, OPEN, requires=(_LIAISON,), quick=True,
                                     fields=(Field("letter_reply", "long_text"),)),
     Action.EXPLAIN: ActionSpec(_explain, OPEN, requires=(_LIAISON,),
                                fields=(Field("explanation", "long_text"),)),
     Action.REASSIGN: ActionSpec(_reassign, OPEN, fields=(Field("responsible"),)),
-    Action.NOTE: ActionSpec(_nothing, frozenset(S), comment="comment"),
+    Action.NOTE: ActionSpec(_nothing, frozenset(S), comment="comment", quick=True),
     Action.DECIDE: ActionSpec(_decide, frozenset({S.REGISTERED, S.HANDLING, S.CONSULTATION}),
                               S.HANDLING, meeting=True, fields=(
         Field("leader"), Field("track", "other_track"), Field("department"))),
@@ -516,6 +523,8 @@ ACTIONS: dict[str, ActionSpec] = {
 }
 """Every case action by name. The opening is declared for its fields; it is not a move."""
 
+MAIN_LINE = (S.REGISTERED, S.HANDLING, S.RESULT, S.FEEDBACK, S.CLOSED)
+"""The statuses a case passes on its way to closing when nothing goes wrong."""
 
 
 def coded_fields() -> frozenset[str]:
@@ -558,14 +567,45 @@ def available_actions(status: str, track: str, green_channel: bool = False) -> l
     return [name for name, spec in ACTIONS.items() if spec.applies(case)]
 
 
+def quick_actions(status: str, track: str, green_channel: bool = False) -> list[str]:
+    """The quick update's actions for a case: the declared ``quick`` ones it allows, the move one
+    step along :data:`MAIN_LINE` first (the form preselects it), the rest in declared order."""
+    quick = [name for name in available_actions(status, track, green_channel)
+             if ACTIONS[name].quick]
+    line = list(MAIN_LINE)
+    ahead = line[line.index(status) + 1] if status in line[:-1] else None
+    return sorted(quick, key=lambda name: ahead is None or ACTIONS[name].target != ahead)
+
+
 def _in_scope(session: Session, scope: Scope, case_id: int) -> bool:
     return session.scalar(select(Case.id).where(scope.where(Case), Case.id == case_id)) is not None
 
 
+def _check_key(key: str | None) -> None:
+    """An idempotency key is made by the form, never typed: a bad one is a bug, not input."""
+    longest = max_length_of(CaseEvent, "event_key")
+    if key is not None and not 0 < len(key) <= longest:
+        raise ValueError(f"an idempotency key has 1 to {longest} characters")
+
+
+def _applied(session: Session, key: str | None, case_id: int) -> bool:
+    """Whether the submission with ``key`` already appended its event to case ``case_id``."""
+    if key is None:
+        return False
+    done = session.scalar(select(CaseEvent.case_id).where(CaseEvent.event_key == key))
+    if done is not None and done != case_id:
+        raise ValueError(f"idempotency key {key!r} belongs to another case")
+    return done is not None
+
+
 def apply(session: Session, *, case_id: int, version: int, action: str, actor: str,
           comment: str = "", today: dt.date | None = None, scope: Scope = DISTRICT,
-          **fields: object) -> Case:
+          key: str | None = None, **fields: object) -> Case:
     """Apply one action to a case the caller read at ``version``; appends its event. Flushes.
+
+    ``key`` is the form submission's idempotency key, stored on the event: when an event with
+    it already exists (the same submission sent again after its reply was lost), nothing is
+    checked or written and the case comes back as it is now.
 
     Raises
     ------
@@ -582,10 +622,13 @@ def apply(session: Session, *, case_id: int, version: int, action: str, actor: s
         raise RuleError("case.error.transition", action=Label(f"case.action.{action}"),
                         status=Label("status.registered"))
     scope.require_casework()
+    _check_key(key)
     actor = _text(scope.actor(actor), "actor", column="actor", model=CaseEvent)
     case = session.get(Case, case_id)
     if case is None or not _in_scope(session, scope, case_id):
         raise NotFoundError("case.error.not_found", case_id=case_id)
+    if _applied(session, key, case_id):
+        return case
     if case.version != version:
         raise ConflictError("case.error.conflict", code=case.code)
     _check_allowed(case, action, spec)
@@ -598,7 +641,7 @@ def apply(session: Session, *, case_id: int, version: int, action: str, actor: s
         case.status = spec.target.value
     session.add(_event(case, action=action, actor=actor, from_status=from_status,
                        comment=clean(comment), changed=_diff(before, _snapshot(case)),
-                       scope=scope))
+                       scope=scope, key=key))
     try:
         session.flush()
     except StaleDataError:  # a concurrent save of the same version won; the session is dead now
@@ -608,8 +651,19 @@ def apply(session: Session, *, case_id: int, version: int, action: str, actor: s
 
 def act(engine: Engine, *, case_id: int, version: int, action: str, actor: str,
         comment: str = "", today: dt.date | None = None, scope: Scope = DISTRICT,
-        **fields: object) -> Case:
-    """:func:`apply` in its own transaction: committed on success, rolled back on any refusal."""
-    return write(engine, lambda session: apply(
-        session, case_id=case_id, version=version, action=action, actor=actor, comment=comment,
-        today=today, scope=scope, **fields))
+        key: str | None = None, **fields: object) -> Case:
+    """:func:`apply` in its own transaction: committed on success, rolled back on any refusal.
+
+    Two copies of one keyed submission racing each other both pass the key check; the loser
+    meets the winner's version (a conflict) or key (the unique index), finds the winner's event
+    and returns the case as the winner left it, as a repeated submission does.
+    """
+    try:
+        return write(engine, lambda session: apply(
+            session, case_id=case_id, version=version, action=action, actor=actor,
+            comment=comment, today=today, scope=scope, key=key, **fields))
+    except (ConflictError, IntegrityError):
+        with session_scope(engine) as session:
+            if not _applied(session, key, case_id):
+                raise
+            return session.get(Case, case_id)

@@ -250,6 +250,7 @@ class CaseEvent(Base):
         # added in 0004: "cases whose history holds action X" (extension and rework rates, the
         # consultation agenda) without reading every event
         Index("ix_case_events_action_case", "action", "case_id"),
+        Index("ux_case_events_event_key", "event_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -263,6 +264,9 @@ class CaseEvent(Base):
     data: Mapped[str] = mapped_column(Text, default="")  # JSON of changed fields
     # added in 0006: the signed-in account that acted (None for imported history)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # added in 0008: the idempotency key of the form submission that appended the event (a
+    # repeated submission finds it and applies nothing; NULL for imported and older history)
+    event_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class HouseholdService(Base):
