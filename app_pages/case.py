@@ -1,5 +1,5 @@
 """Case (?case=): where it stands against its deadline, its liaison letter, the next action, and
-its whole history."""
+its whole history. ``&update=quick`` (the start page's "update" link) puts the quick update first."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from minqing.clock import today
 from minqing.deadlines import DeadlineState
 from minqing.letter import liaison_letter_html
 from minqing.vocab import Track
-from ui.caseforms import CASE_FLASH, case_action_form
-from ui.casework import deadline_text, flash, green_mark, missing_record
+from ui.caseforms import case_action_form
+from ui.casework import deadline_text, green_mark, missing_record
 from ui.notices import calendar_banner
+from ui.phone import case_layout
 from ui.safe import md
 
 
-def _header(d: CaseDetail) -> None:
+def _title(d: CaseDetail) -> None:
     case = d.case
     st.title(md(case["title"]))
     green = green_mark(case["green_channel"])
@@ -31,6 +32,10 @@ def _header(d: CaseDetail) -> None:
         st.error(deadline_text(d.days_left, d.deadline_state), icon=":material/alarm:")
     if case["green_channel"]:
         st.success(ui.t("case.green_banner", leader=md(case["leader"] or "—")), icon=":material/bolt:")
+
+
+def _figures(d: CaseDetail) -> None:
+    case = d.case
     cells = [
         (ui.t("tbl.deadline"), str(case["deadline"])),
         (ui.t("tbl.days_left"), deadline_text(d.days_left, d.deadline_state)),
@@ -122,16 +127,28 @@ def page() -> None:
         st.title(ui.t("nav.case"))
         missing_record("case", raw)
         return
-    _header(detail)
+    quick = st.query_params.get("update") == "quick"
+    case_layout()
+    _title(detail)
     calendar_banner()
-    flash(CASE_FLASH)
-    left, right = st.columns([3, 2])
-    with left:
-        _details(detail)
-    with right:
-        st.subheader(ui.t("case.next_step"))
-        case_action_form(detail)
-    _history(case_history(ui.engine(), scope=scope, case_id=case_id))
+    if quick:
+        case_action_form(detail, quick=True)
+        st.page_link("app_pages/case.py", label=ui.t("case.all_actions"),
+                     icon=":material/more_horiz:", query_params={"case": str(case_id)})
+    with st.container(key="case_head"):  # keyed blocks: see ui.phone
+        _figures(detail)
+    with st.container(key="case_body"):
+        if quick:
+            _details(detail)
+        else:
+            left, right = st.columns([3, 2])
+            with left:
+                _details(detail)
+            with right:
+                st.subheader(ui.t("case.next_step"))
+                case_action_form(detail)
+    with st.container(key="case_history"):
+        _history(case_history(ui.engine(), scope=scope, case_id=case_id))
 
 
 page()

@@ -152,7 +152,7 @@ def page() -> None:
         _map_and_people(data)
     work = st.container(key="grid_work")  # the form and the tabs: first on a phone (ui.phone)
     with work:
-        diary_saved()
+        diary_saved(grid_id)
     tab_write, tab_backlog, tab_diary, tab_homes = work.tabs([
         f":material/edit_note: {ui.t('grid.tab.write')}",
         f":material/pending_actions: {ui.t('grid.tab.backlog', n=len(data.backlog))}",

@@ -1,11 +1,14 @@
 """The two forms a cadre fills in: a diary entry (optionally turned into a case in the same step)
-and an action on a case.
+and an action on a case (every allowed action, or the quick update's field work on a phone).
 
 Why the session-state dance: a refused submission must keep everything typed (so widgets are
 never cleared on error), while a successful one starts a blank form (so widget keys carry a
-generation number that is bumped before ``st.rerun()``). For a case, the version the user *saw*
-is remembered between runs and sent with the action, so a save over someone else's newer change
-is refused instead of silently overwriting it.
+generation number that is bumped before ``st.rerun()``). Each blank form carries an idempotency
+key, kept through refusals and repeated taps and replaced once the form is saved, which the store
+keeps with what the save wrote: a submission repeated after its reply was lost writes nothing
+twice. For a case, the version the user *saw* is remembered between runs and sent with the
+action, so a save over someone else's newer change is refused instead of silently overwriting it.
+A save leaves a receipt (:mod:`ui.receipts`) that the form shows until its next save.
 """
 
 from __future__ import annotations
@@ -23,17 +26,16 @@ from minqing.cases import (
     NewCase,
     act,
     available_actions,
+    quick_actions,
 )
 from minqing.clock import today
 from minqing.diary import MAX_COUNT, MAX_TEXT, RISK_LEVELS, NewEntry, record
-from minqing.errors import DomainError
+from minqing.errors import DomainError, Label
 from minqing.mine import last_entry
 from minqing.vocab import RecordKind, Source, Track
-from ui.casework import flash, show_refusal
-
-DIARY_FLASH = "_diary_flash"
-_NEW_CASE = "_diary_new_case"
-CASE_FLASH = "_case_flash"
+from ui import receipts
+from ui.casework import show_refusal
+from ui.safe import md
 
 
 def _label(prefix: str):
@@ -167,19 +169,16 @@ def diary_form(*, grid_id: int, cadres: list[tuple[int, str]],
         return
     st.session_state[f"_diary_gen_{grid_id}"] = gen + 1
     st.session_state.pop(f"_diary_key_{grid_id}_{gen}", None)
-    st.session_state[DIARY_FLASH] = (ui.t("diary.saved_with_case") if case_id
-                                     else ui.t("diary.saved"))
-    st.session_state[_NEW_CASE] = case_id
+    link = ("diary.open_new_case", "app_pages/case.py", {"case": str(case_id)}) if case_id else None
+    receipts.keep(f"diary_{grid_id}", first="diary.saved_with_case" if case_id else "diary.saved",
+                  later="receipt.diary", link=link)
     st.rerun()
 
 
-def diary_saved() -> None:
-    """After a save: the confirmation, and a link straight to the case opened from the entry."""
-    flash(DIARY_FLASH)
-    case_id = st.session_state.pop(_NEW_CASE, None)
-    if case_id:
-        st.page_link("app_pages/case.py", label=ui.t("diary.open_new_case"),
-                     query_params={"case": str(case_id)}, icon=":material/arrow_forward:")
+def diary_saved(grid_id: int) -> None:
+    """The last save's receipt: the confirmation (with a link straight to the case opened from
+    the entry), or after it the reminder that it was recorded."""
+    receipts.show(f"diary_{grid_id}")
 
 
 # --- case action --------------------------------------------------------------------------------
@@ -196,44 +195,75 @@ def _comment_label(action: str) -> str:
     return ui.t(f"case.field.{required}") if required else ui.t("case.comment_optional")
 
 
-def case_action_form(detail: CaseDetail) -> None:
+def _offered(case: dict, names: list[str], chosen: object) -> list[str]:
+    """The actions to offer. When someone else's save took away the action this user is filling
+    in (they closed it first), it stays, so the submission reaches the store and ends in the
+    conflict message with the typed input still there."""
+    seen = st.session_state.get(f"_case_version_{case['id']}", case["version"])
+    if chosen in ACTIONS and chosen not in names and seen != case["version"]:
+        return [*names, chosen]
+    return names
+
+
+def _action_label(action: str) -> str:
+    return ui.t(f"case.action.{action}")
+
+
+def _pick_action(case: dict, *, quick: bool, gen: int) -> str:
+    """Every allowed action in a drop-down, or the quick update's as buttons (one tap with a
+    thumb), the next move preselected; a save starts the next form with the next move."""
+    state = (case["status"], case["track"], bool(case["green_channel"]))
+    if not quick:
+        key = f"action_{case['id']}"
+        actions = _offered(case, available_actions(*state), st.session_state.get(key))
+        return st.selectbox(ui.t("case.choose_action"), actions, key=key,
+                            format_func=_action_label)
+    key = f"quick_action_{case['id']}_{gen}"
+    actions = _offered(case, quick_actions(*state), st.session_state.get(key))
+    return st.pills(ui.t("case.choose_action"), actions, default=actions[0], required=True,
+                    key=key, format_func=_action_label)
+
+
+def case_action_form(detail: CaseDetail, *, quick: bool = False) -> None:
     """Pick an action allowed in the case's status, fill in what it needs, save (as the
-    signed-in account)."""
+    signed-in account, today). ``quick``: the phone's quick update, field work only, with the
+    presets said above it and a full-width save button."""
     if _read_only():
         return
     case = detail.case
-    version_key = f"_case_version_{case['id']}"
-    actions = available_actions(case["status"], case["track"], bool(case["green_channel"]))
-    chosen = st.session_state.get(f"action_{case['id']}")
-    if (chosen in ACTIONS and chosen not in actions
-            and st.session_state.get(version_key, case["version"]) != case["version"]):
-        # Someone else's save took away the action this user is filling in (they closed it
-        # first): keep the form as it was, so the submission reaches the store and ends in the
-        # conflict message with the typed input still there.
-        actions = [*actions, chosen]
-    action = st.selectbox(ui.t("case.choose_action"), actions, key=f"action_{case['id']}",
-                          format_func=lambda a: ui.t(f"case.action.{a}"))
-    key = f"cf_{case['id']}_{action}_{st.session_state.get('_case_gen', 0)}"
+    receipts.show(f"case_{case['id']}")
+    if quick:
+        st.caption(ui.t("case.quick_presets", actor=md(ui.viewer().label), day=today()))
+    gen = st.session_state.get("_case_gen", 0)
+    action = _pick_action(case, quick=quick, gen=gen)
+    key = f"cf_{case['id']}_{action}_{gen}"
     with st.form(key, border=True):
         fields = _action_fields(action, case, key)
         comment = st.text_area(_comment_label(action), key=f"{key}_comment", height=80)
-        submitted = st.form_submit_button(ui.t(f"case.action.{action}"), type="primary")
+        submitted = st.form_submit_button(_action_label(action), type="primary",
+                                          width="stretch" if quick else "content")
+    version_key = f"_case_version_{case['id']}"
     if not submitted:
         st.session_state[version_key] = case["version"]
         return
-    _submit_action(case, action, st.session_state.get(version_key, case["version"]),
-                   actor=ui.viewer().label, comment=comment, fields=fields)
+    _submit_action(case, action, st.session_state.get(version_key, case["version"]), gen=gen,
+                   comment=comment, fields=fields)
 
 
-def _submit_action(case: dict, action: str, version: int, *, actor: str, comment: str,
+def _submit_action(case: dict, action: str, version: int, *, gen: int, comment: str,
                    fields: dict) -> None:
+    # the idempotency key of this blank form (see the module docstring)
+    submission = st.session_state.setdefault(f"_case_key_{case['id']}_{gen}", uuid.uuid4().hex)
     try:
-        act(ui.engine(), case_id=case["id"], version=version, action=action, actor=actor,
-            comment=comment, scope=ui.current_scope(), **fields)
+        act(ui.engine(), case_id=case["id"], version=version, action=action,
+            actor=ui.viewer().label, comment=comment, scope=ui.current_scope(), key=submission,
+            **fields)
     except DomainError as exc:
         show_refusal(exc)
         st.session_state[f"_case_version_{case['id']}"] = case["version"]
         return
-    st.session_state["_case_gen"] = st.session_state.get("_case_gen", 0) + 1
-    st.session_state[CASE_FLASH] = ui.t("case.saved", action=ui.t(f"case.action.{action}"))
+    st.session_state["_case_gen"] = gen + 1
+    st.session_state.pop(f"_case_key_{case['id']}_{gen}", None)
+    receipts.keep(f"case_{case['id']}", first="case.saved", later="receipt.case",
+                  action=Label(f"case.action.{action}"))
     st.rerun()

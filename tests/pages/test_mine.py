@@ -1,6 +1,6 @@
 """AppTest of a grid cadre's start page ("my grids") over a copy of the small demo district:
-their grid with a new-entry link, the open cases of that grid overdue first, the paired
-households; other roles keep the overview as their landing page."""
+their grid with a new-entry link, the open cases of that grid overdue first each with a quick
+update link, the paired households; other roles keep the overview as their landing page."""
 
 from __future__ import annotations
 
@@ -70,12 +70,17 @@ def test_the_cadre_lands_on_their_grids(url):
                  if el.proto.query_string in (f"grid={grid_id}&entry=new",
                                               f"entry=new&grid={grid_id}")]
     assert len(new_entry) == 1
-    backlog, households = at.dataframe[0].value, at.dataframe[1].value
-    assert len(backlog) == open_cases
-    codes = [str(link).rsplit("#", 1)[-1] for link in backlog.iloc[:, 0]]
+    updates = [el.proto.query_string for el in at.get("page_link")
+               if "update=quick" in el.proto.query_string]
+    assert len(updates) == open_cases  # one tap to each open case's quick update
+    cards = [m.value for m in at.caption if m.value.startswith("MQ")]
+    codes = [card.split(" · ")[0].replace("\\", "") for card in cards]  # md() escapes the dash
+    assert len(codes) == open_cases
     assert codes.index(late) == 0  # overdue first
+    assert ":red[超期" in cards[0]  # overdue in red
     assert fresh in codes
-    assert len(households) == len(paired)
+    (households,) = at.dataframe
+    assert len(households.value) == len(paired)
 
 
 def test_other_roles_keep_the_overview(url):
