@@ -39,7 +39,7 @@ def _grid_card(g: mine.MyGrid) -> None:
 
 def _case_card(case, *, show_grid: bool) -> None:
     """One open case: what, whose, where it stands, and the tap that opens its quick update."""
-    with st.container(border=True):
+    with st.container(border=True, key=f"case_card_{case.id}"):
         st.markdown(f"**{md(case.title)}**")
         due = deadline_text(case.days_left, case.deadline_state)
         parts = [md(case.code), ui.t(f"status.{case.status}"),

@@ -7,17 +7,27 @@ type it all again. So the confirmation is kept as a receipt: the first run after
 it as a success, every later run (the one after a reconnect too) as "your last save was recorded
 at HH:MM, no need to submit it again", until the form's next save replaces it. Messages are
 catalogue keys, translated when shown; a :class:`~minqing.errors.Label` parameter is a key too.
+
+The reconnect must also redraw the page. Streamlit's frontend, reconnecting to its session, asks
+for a run only when it knows its page may be stale (a run it saw start, or self-rerunning
+fragments); a lost reply leaves it unaware, showing the form already sent with its text. So the
+receipt is drawn by a fragment that reruns itself every :data:`RECHECK` seconds: a page with one
+is rerun in full when its connection comes back, and the user sees the next form under the
+receipt (``tests/browser/test_phone*.py`` lose a reply and check this).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import streamlit as st
 
 import ui
 from minqing.clock import now
 from minqing.errors import Label
+
+RECHECK = timedelta(seconds=30)  # also when a fresh confirmation turns into the reminder
 
 
 @dataclass
@@ -46,8 +56,10 @@ def _text(key: str, params: dict[str, object]) -> str:
     return ui.t(key, **{k: ui.t(v.key) if isinstance(v, Label) else v for k, v in params.items()})
 
 
+@st.fragment(run_every=RECHECK)
 def show(form: str) -> None:
-    """The receipt of ``form``'s last save, if any: the confirmation once, then the reminder."""
+    """The receipt of ``form``'s last save, if any: the confirmation once, then the reminder.
+    Called on every page with the form, receipt or not (see the module docstring)."""
     receipt: Receipt | None = st.session_state.get(_name(form))
     if receipt is None:
         return

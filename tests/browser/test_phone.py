@@ -1,51 +1,33 @@
 """A grid cadre on a phone (390x844, Chromium, every request leaving localhost blocked): from the
 start page to a diary entry for a household turned into a case, in at most 8 taps and fields
 (counted as the test makes them); the typed text survives the network going away and coming
-back; a save tapped twice writes one entry."""
+back; a save tapped twice writes one entry; a save whose reply was lost says, once the phone has
+reconnected, that it was recorded (the quick case update: tests/browser/test_phone_cases.py)."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from minqing.households import household_choices
 from minqing.models import Case, DiaryEntry
 from minqing.store import get_engine, session_scope
 from tests.auth import viewer_for
-from tests.browser.conftest import ARTIFACTS, wait_for_app
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.phone import (
+    MAX_STEPS,
+    PHONE,
+    STATE,
+    Network,
+    Steps,
+    save_losing_the_reply,
+    settle,
+)
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
-MAX_STEPS = 8
-
-
-class Steps:
-    """Counts what the cadre does: each tap and each field typed into is one step."""
-
-    def __init__(self, page):
-        self.page, self.n = page, 0
-
-    def tap(self, locator) -> None:
-        self.n += 1
-        locator.click()
-
-    def type(self, locator, text: str) -> None:
-        self.n += 1
-        locator.fill(text)
-
-    def keys(self, text: str) -> None:
-        self.n += 1
-        self.page.keyboard.type(text)
-
-
-def _settle(page) -> None:
-    wait_for_app(page)
-    page.wait_for_timeout(500)
-    wait_for_app(page)
-
 
 def _counts(url: str, grid_id: int) -> tuple[int, int]:
     with session_scope(get_engine(url)) as s:
@@ -74,11 +56,11 @@ def test_start_page_to_a_case_in_at_most_8_steps(page, app_url, sign_in_as, brow
     before = _counts(browser_demo_url, grid_id)
     page.goto(app_url)
     page.get_by_role("heading", name="我的网格").wait_for()
-    _settle(page)
+    settle(page)
     steps = Steps(page)
     steps.tap(page.get_by_role("link", name="写民情日记").first)
     page.wait_for_url(re.compile(rf".*/grid\?grid={grid_id}&entry=new"))
-    _settle(page)
+    settle(page)
     box = _text_box(page)
     box.wait_for()
     # on a phone the form comes first: its text box is on the first screen
@@ -102,52 +84,21 @@ def test_start_page_to_a_case_in_at_most_8_steps(page, app_url, sign_in_as, brow
     assert not page.blocked_requests, page.blocked_requests
 
 
-_STATE = "document.querySelector('[data-testid=stApp]').dataset.testConnectionState"
-
-
-class Network:
-    """The phone's network, switched off and on: ``context.set_offline`` stops HTTP but leaves an
-    open WebSocket alone (Playwright #4910), so Streamlit's socket is routed through the test,
-    which drops it and refuses new ones while offline."""
-
-    def __init__(self, page):
-        self.page, self.online, self.sockets = page, True, []
-        page.route_web_socket(re.compile(r".*/_stcore/stream"), self._route)
-
-    def _route(self, ws) -> None:
-        if not self.online:
-            ws.close()
-            return
-        ws.connect_to_server()
-        self.sockets.append(ws)
-
-    def off(self) -> None:
-        self.online = False
-        self.page.context.set_offline(True)
-        for ws in self.sockets:
-            ws.close()
-        self.sockets.clear()
-
-    def on(self) -> None:
-        self.online = True
-        self.page.context.set_offline(False)
-
-
 def test_typed_text_survives_a_reconnect(page, app_url, sign_in_as, browser_demo_url):
     _, grid_id = _cadre_on_phone(page, app_url, sign_in_as, browser_demo_url)
     network = Network(page)
     page.goto(f"{app_url}/grid?grid={grid_id}&entry=new")
-    _settle(page)
+    settle(page)
     text = "断网测试：村委会门口的路面塌陷"
     _text_box(page).fill(text)
     network.off()
-    page.wait_for_function(f"() => {_STATE} !== 'CONNECTED'")
+    page.wait_for_function(f"() => {STATE} !== 'CONNECTED'")
     page.wait_for_timeout(2000)  # a while in the courtyard without a signal
     page.screenshot(path=str(ARTIFACTS / "phone_offline.png"))
     network.on()
-    page.wait_for_function(f"() => {_STATE} === 'CONNECTED'", timeout=60_000)
+    page.wait_for_function(f"() => {STATE} === 'CONNECTED'", timeout=60_000)
     assert len(network.sockets) == 1  # a new socket: the app really reconnected
-    _settle(page)
+    settle(page)
     assert _text_box(page).input_value() == text
     assert not page.blocked_requests, page.blocked_requests
 
@@ -155,22 +106,27 @@ def test_typed_text_survives_a_reconnect(page, app_url, sign_in_as, browser_demo
 def test_a_save_tapped_twice_writes_one_entry(page, app_url, sign_in_as, browser_demo_url):
     _, grid_id = _cadre_on_phone(page, app_url, sign_in_as, browser_demo_url)
     page.goto(f"{app_url}/grid?grid={grid_id}&entry=new")
-    _settle(page)
+    settle(page)
     before = _counts(browser_demo_url, grid_id)
     _text_box(page).fill("重复提交测试：一条就够")
     page.get_by_role("button", name="保存日记").dblclick()
     page.get_by_text("已保存").first.wait_for(timeout=60_000)
-    _settle(page)
+    settle(page)
     assert _counts(browser_demo_url, grid_id)[0] == before[0] + 1
     assert not page.blocked_requests, page.blocked_requests
 
 
 def test_a_save_repeated_after_the_network_dropped_writes_one_entry(page, app_url, sign_in_as,
                                                                      browser_demo_url):
+    """Save, and the network drops at once. Three endings, told apart as the cadre would: the
+    save went through (its receipt says so); the tap never reached the server (the text is still
+    there: tap save again); or the server got the tap but Streamlit stopped the run when the
+    socket dropped, before the save (the form is back empty, no receipt: type it again). Each
+    ends with one entry."""
     _, grid_id = _cadre_on_phone(page, app_url, sign_in_as, browser_demo_url)
     network = Network(page)
     page.goto(f"{app_url}/grid?grid={grid_id}&entry=new")
-    _settle(page)
+    settle(page)
     before = _counts(browser_demo_url, grid_id)
     text = "弱网测试：保存时信号断了"
     _text_box(page).fill(text)
@@ -178,15 +134,61 @@ def test_a_save_repeated_after_the_network_dropped_writes_one_entry(page, app_ur
     network.off()  # the reply may never arrive
     page.wait_for_timeout(2000)
     network.on()
-    page.wait_for_function(f"() => {_STATE} === 'CONNECTED'", timeout=60_000)
-    _settle(page)
-    if _text_box(page).input_value() == text:  # still showing what was typed: tap save again
+    network.reconnected()
+    expect(_text_box(page)).to_have_count(1)  # the page before the reconnect is gone
+    receipt = page.get_by_text(re.compile("日记已保存|民情日记已经记录"))
+    if not receipt.count():
+        if _text_box(page).input_value() != text:
+            _text_box(page).fill(text)
         page.get_by_role("button", name="保存日记").click()
-    # the confirmation may have been drawn while the socket was down, so read the store
-    for _ in range(120):
-        if _counts(browser_demo_url, grid_id)[0] > before[0]:
-            break
-        page.wait_for_timeout(500)
-    _settle(page)
+        receipt.first.wait_for(timeout=60_000)
+    settle(page)
     assert _counts(browser_demo_url, grid_id)[0] == before[0] + 1
     assert not page.blocked_requests, page.blocked_requests
+
+
+def test_a_diary_save_whose_reply_was_lost_says_it_was_recorded(page, app_url, sign_in_as,
+                                                                browser_demo_url):
+    _, grid_id = _cadre_on_phone(page, app_url, sign_in_as, browser_demo_url)
+    network = Network(page)
+    page.goto(f"{app_url}/grid?grid={grid_id}&entry=new")
+    settle(page)
+    before = _counts(browser_demo_url, grid_id)
+    _text_box(page).fill("弱网测试：保存的回复丢了")
+    save_losing_the_reply(
+        page, network, save=lambda: page.get_by_role("button", name="保存日记").click(),
+        written=lambda: _counts(browser_demo_url, grid_id)[0] > before[0])
+    page.get_by_text(re.compile("民情日记已经记录.*无需重新提交")).wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "phone_diary_reply_lost.png"))
+    assert _text_box(page).input_value() == ""  # the next, blank form, not the one sent
+    assert _counts(browser_demo_url, grid_id)[0] == before[0] + 1
+    assert not page.blocked_requests, page.blocked_requests
+
+
+def test_dbg_stop(page, app_url, sign_in_as, browser_demo_url):
+    _, grid_id = _cadre_on_phone(page, app_url, sign_in_as, browser_demo_url)
+    network = Network(page)
+    page.goto(f"{app_url}/grid?grid={grid_id}&entry=new")
+    settle(page)
+    before = _counts(browser_demo_url, grid_id)
+    text = "弱网测试：停止"
+    _text_box(page).fill(text)
+    network.lose_replies()
+    page.get_by_role("button", name="保存日记").click(no_wait_after=True)
+    network.off()
+    page.wait_for_timeout(1500)
+    network.on()
+    network.reconnected()
+    page.wait_for_timeout(3000)
+    page.screenshot(path=str(ARTIFACTS / "dbg_state.png"), full_page=False)
+    print("STATE", _text_box(page).count(), repr(_text_box(page).first.input_value()),
+          page.get_by_text(re.compile("已经记录|已保存")).count(),
+          _counts(browser_demo_url, grid_id)[0] - before[0])
+    if _text_box(page).first.input_value() == text:
+        page.screenshot(path=str(ARTIFACTS / "dbg_before.png"), full_page=True)
+        page.get_by_role("button", name="保存日记").click()
+        for _ in range(15):
+            page.wait_for_timeout(1000)
+        print("AFTER", _text_box(page).count(), page.get_by_text(re.compile("已经记录|已保存")).count(),
+              _counts(browser_demo_url, grid_id)[0] - before[0])
+        page.screenshot(path=str(ARTIFACTS / "dbg_after.png"), full_page=True)
