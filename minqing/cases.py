@@ -569,12 +569,20 @@ def available_actions(status: str, track: str, green_channel: bool = False) -> l
 
 def quick_actions(status: str, track: str, green_channel: bool = False) -> list[str]:
     """The quick update's actions for a case: the declared ``quick`` ones it allows, the move one
-    step along :data:`MAIN_LINE` first (the form preselects it), the rest in declared order."""
+    step along :data:`MAIN_LINE` first (the form preselects it), then a note (the everyday
+    progress report, and the harmless choice where there is no next move: a closed case), the
+    rest in declared order."""
     quick = [name for name in available_actions(status, track, green_channel)
              if ACTIONS[name].quick]
     line = list(MAIN_LINE)
     ahead = line[line.index(status) + 1] if status in line[:-1] else None
-    return sorted(quick, key=lambda name: ahead is None or ACTIONS[name].target != ahead)
+
+    def rank(name: str) -> int:
+        if ahead is not None and ACTIONS[name].target == ahead:
+            return 0
+        return 1 if name == Action.NOTE else 2
+
+    return sorted(quick, key=rank)
 
 
 def _in_scope(session: Session, scope: Scope, case_id: int) -> bool:

@@ -102,6 +102,7 @@ def test_progress_then_close_with_feedback_each_in_at_most_8_steps(page, app_url
     viewer, case_id = _cadre(page, sign_in_as, browser_demo_url, title)
 
     _my_grids(page, app_url)
+    page.screenshot(path=str(ARTIFACTS / "phone_my_grids.png"), full_page=True)
     progress = Steps(page)
     _open_quick_update(progress, page, case_id)
     # the quick update comes first: its actions are on the first screen

@@ -152,13 +152,14 @@ def test_two_racing_copies_of_one_submission_append_one_event(world, monkeypatch
     assert _events(world, case_id, action) == 1
 
 
-def test_the_quick_update_offers_field_work_next_move_first():
+def test_the_quick_update_offers_field_work_next_move_first_then_a_note():
     assert quick_actions("registered", "immediate") == ["start", "note"]
     assert quick_actions("handling", "immediate") == ["result", "note"]
-    assert quick_actions("result", "immediate") == ["feedback", "reopen", "note"]
-    assert quick_actions("feedback", "immediate") == ["close", "reopen", "note"]
-    assert quick_actions("handling", "liaison") == ["result", "letter_reply", "note"]
+    assert quick_actions("result", "immediate") == ["feedback", "note", "reopen"]
+    assert quick_actions("feedback", "immediate") == ["close", "note", "reopen"]
+    assert quick_actions("handling", "liaison") == ["result", "note", "letter_reply"]
     assert quick_actions("consultation", "immediate") == ["note"]
+    assert quick_actions("closed", "immediate") == ["note", "reopen"]  # nothing ahead
     assert all(ACTIONS[a].quick and not ACTIONS[a].meeting
                for status in ("registered", "handling", "result", "feedback", "closed")
                for a in quick_actions(status, "liaison", True))
