@@ -31,9 +31,10 @@ from ui.phone import grid_layout
 from ui.safe import md
 
 
-@st.cache_data(ttl=600, show_spinner=False)
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=256)
 def _load(_engine, data_version: str, scope, grid_id: int, day: dt.date) -> GridPage | None:
-    """Everything the page shows except the filtered timeline, cached per data version."""
+    """Everything the page shows except the filtered timeline, cached per data version: one
+    shared, read-only copy (no unpickling per run, see ui.mapsource)."""
     return grid_page(_engine, scope=scope, grid_id=grid_id, today=day)
 
 
