@@ -94,7 +94,7 @@ def _map_and_people(data: GridPage) -> None:
     with left:
         m = grid_map(p.geom, name=p.name, households=data.points, backlog=data.backlog,
                      service_point=p.service_point, basemap=resolve_basemap(load_settings()),
-                     lang=ui.lang())
+                     lang=ui.lang(), link_base=ui.link_base())
         st_folium(m, key=f"grid_map_{p.id}", height=420, use_container_width=True,
                   returned_objects=[])
     with right:

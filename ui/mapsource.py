@@ -29,8 +29,10 @@ def _base(_engine, version: str, scope, day, lang: str, gcj02: bool):
 
 
 @st.cache_resource(ttl=900, show_spinner=False, max_entries=32)
-def _overlay(_engine, version: str, scope, day, lang: str, gcj02: bool, kind: str):
-    return district.MapSource.overlay(CachedSource(_engine, version, scope, day, lang, gcj02), kind)
+def _overlay(_engine, version: str, scope, day, lang: str, gcj02: bool, link_base: str,
+             kind: str):
+    source = CachedSource(_engine, version, scope, day, lang, gcj02, link_base)
+    return district.MapSource.overlay(source, kind)
 
 
 @st.cache_resource(ttl=300, show_spinner=False, max_entries=64)
@@ -45,8 +47,9 @@ class CachedSource(district.MapSource):
     ``_in_box`` is keyed by the snapped box (:func:`geo.viewport.load_box`), so panning back
     and forth over the same streets reads the store once."""
 
-    def __init__(self, engine, version, scope, day, lang, gcj02) -> None:
-        super().__init__(engine, scope=scope, today=day, lang=lang, gcj02=gcj02)
+    def __init__(self, engine, version, scope, day, lang, gcj02, link_base="/") -> None:
+        super().__init__(engine, scope=scope, today=day, lang=lang, gcj02=gcj02,
+                         link_base=link_base)
         self.version = version
 
     def frames(self):
@@ -57,7 +60,7 @@ class CachedSource(district.MapSource):
 
     def overlay(self, kind):
         return _overlay(self.engine, self.version, self.scope, self.today, self.lang, self.gcj02,
-                        kind)
+                        self.link_base, kind)
 
     def households_in_box(self, box, limit):
         return _in_box(self.engine, self.version, self.scope, box, limit)
