@@ -12,7 +12,9 @@ before it can reach a tooltip or popup.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +39,7 @@ __all__ = [
     "hexbin_households",
     "household_rows",
     "html_text",
+    "to_json",
     "town_labels",
 ]
 
@@ -160,6 +163,12 @@ def html_text(value: object) -> str:
 _esc = html_text
 
 
+def to_json(value: object) -> str:
+    """Compact JSON that is also safe inside an HTML ``<script>`` element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("</", "<\\/")
+
+
 @dataclass(frozen=True)
 class GridCards:
     """What a grid's tooltip shows, compactly: the browser assembles the HTML on hover.
@@ -174,6 +183,12 @@ class GridCards:
 
     labels: dict[str, object]
     rows: list[list]
+
+    @cached_property
+    def json(self) -> str:
+        """The cards as the grid layer's script embeds them, serialised once: the base layers
+        are cached, and this was re-encoded on every map run (py-spy, bench/load.py)."""
+        return to_json({"labels": self.labels, "rows": self.rows})
 
 
 def grid_cards(grids: pd.DataFrame, counters: pd.DataFrame, lang: str) -> GridCards:

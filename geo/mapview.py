@@ -17,8 +17,6 @@ the legend is plain HTML and the full-screen control uses the browser's Fullscre
 
 from __future__ import annotations
 
-import json
-
 import folium
 import numpy as np
 from branca.element import Element, Figure, MacroElement
@@ -26,7 +24,7 @@ from jinja2 import Template
 
 from geo.basemap import Basemap, add_basemap
 from geo.crs import wgs84_to_gcj02
-from geo.layers import GridCards, GridGeometry
+from geo.layers import GridCards, GridGeometry, to_json
 from geo.style import Classes, palette_json
 
 __all__ = [
@@ -46,12 +44,6 @@ LEGEND_ROOM = 230
 GRID_CLASS = "mq-grid"  # CSS class on every grid polygon's SVG path (tests count them)
 LEAFLET_PREFIX = '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>'
 """Leaflet's attribution prefix without the flag Leaflet 1.9 puts before its name."""
-
-
-def to_json(value: object) -> str:
-    """Compact JSON that is also safe inside an HTML ``<script>`` element."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("</", "<\\/")
 
 
 def shift_rows(rows: list[list], gcj02: bool) -> list[list]:
@@ -226,7 +218,7 @@ class _GridLayer(_Layer):
         super().__init__()
         self._name = "MqGridLayer"
         self.geojson = geojson
-        self.cards = to_json({"labels": cards.labels, "rows": cards.rows})
+        self.cards = cards.json
         self.css_class = GRID_CLASS
 
 
