@@ -294,7 +294,9 @@ def district_map(source: MapSource, choice: MapChoice, basemap: Basemap, *,
         overlays.append(overlay)
     classes, style = metric_layer(base, counters, choice.metric, source.lang,
                                   [o.legend for o in overlays])
+    # opening on the whole scope, little depends on the view until it moves (the same for every
+    # choice of overlays: a different base map would be mounted afresh)
     m = base_map(base.geometry, base.cards, base.labels, basemap=basemap, controls=base.controls,
-                 view=start)
+                 view=start, quiet_opening=start is None)
     layers = [style] + [point_layer(o.kind, o.rows, box=o.box) for o in overlays]
     return DistrictMap(m, layers, classes, households, grids_in_view(base, view))
