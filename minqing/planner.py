@@ -266,6 +266,8 @@ def propose(engine: Engine, *, scope: Scope, town_ids: Iterable[int], bounds: Bo
             kind_of=dict(zip(mine["grid_id"], mine["kind"], strict=True)),
             village_of=dict(zip(mine["grid_id"], mine["village"], strict=True)),
             bounds=bounds.grids, locked_grids=locked_grids & set(mine["grid_id"]),
+            shapes={int(g): _to_metres(geom, origin)
+                    for g, geom in zip(mine["grid_id"], mine["geom"], strict=True)},
             locked=h["locked"].to_numpy(), town=_to_metres(town.geom, origin),
             progress=town_progress, cancel=cancel, first_label=next_label)
         homes.iloc[rows, homes.columns.get_loc("after")] = plan.labels
@@ -316,7 +318,7 @@ def _redraw(p: Proposal, town_ids: Iterable[int]) -> None:
         before = {int(k): v for k, v in zip(g["label"], g["geom_before"], strict=True)
                   if v is not None}
         new = redraw(h["lon"].to_numpy(), h["lat"].to_numpy(), h["before"].to_numpy(),
-                     h["after"].to_numpy(), before)
+                     h["after"].to_numpy(), before, origin=p.origins.get(town))
         holders = set(h["after"].unique().tolist())
         after = [new.get(int(k), before.get(int(k))) if int(k) in holders else None
                  for k in g["label"]]
