@@ -175,14 +175,26 @@ def _power_split(polygons: Mapping[int, Polygon], changed: set[int], lon: np.nda
                 shape[int(g)] = piece
             elif not piece.is_empty:
                 gains.setdefault(int(k), []).append(piece)
+    old_vertices = shapely.multipoints(np.concatenate(
+        [shapely.get_coordinates(polygons[g]) for g in changed if g in polygons]))
     out: dict[int, object] = {}
     for g in set(shape) | set(gains):
-        # a piece's edge along the old border has a new vertex a rounding error off it: a fine
-        # grid (1e-12 degrees, 0.1 micrometre) lets the union see the shared stretch
-        geom = shapely.union_all([shape.get(g, Polygon()), *gains.get(g, [])], grid_size=GRID)
+        # a piece's edge along the old border has a new vertex a rounding error off it, and a
+        # cut computed for either side of it differs by one: on a fine common grid (1e-12
+        # degrees, 0.1 micrometre) the union sees the shared stretch and neighbours share edges
+        parts = [shapely.set_precision(p, GRID) for p in [shape.get(g, Polygon()),
+                                                           *gains.get(g, [])]]
+        geom = shapely.union_all(parts, grid_size=GRID)
         if not geom.is_empty:
-            out[g] = geom
+            out[g] = _snap_back(geom, old_vertices)
     return out
+
+
+def _snap_back(geom, vertices):
+    """Put the vertices the fine grid moved back onto the old polygons' own vertices, so that the
+    borders with grids that did not change match them exactly."""
+    snapped = shapely.snap(geom, vertices, GRID * 10)
+    return snapped if snapped.is_valid and snapped.area > 0 else geom
 
 
 def cut_sites(shapes: Mapping[int, Polygon], g: int, centre_g: tuple[float, float],
