@@ -90,7 +90,7 @@ def _clicked_grid(state: dict | None) -> int | None:
 def _map_panel(day) -> None:
     basemap = _setup()
     engine, version, scope, lang = ui.engine(), ui.version(), ui.current_scope(), ui.lang()
-    source = CachedSource(engine, version, scope, day, lang, basemap.gcj02)
+    source = CachedSource(engine, version, scope, day, lang, basemap.gcj02, ui.link_base())
     start = mapstate.arrival(repr(scope), MAP_KEY)
     reported = st.session_state.get(MAP_KEY)
     view = Viewport.from_map(reported)

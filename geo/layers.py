@@ -302,9 +302,11 @@ def _fallback_points(cases: pd.DataFrame, grids: gpd.GeoDataFrame) -> tuple[np.n
     return lat, lon
 
 
-def case_rows(cases: pd.DataFrame, grids: gpd.GeoDataFrame, lang: str) -> list[list]:
+def case_rows(cases: pd.DataFrame, grids: gpd.GeoDataFrame, lang: str, *,
+              link_base: str = "/") -> list[list]:
     """``[lat, lon, track, overdue, popup_html]`` per open case (the map colours the track
-    from the palette); titles escaped."""
+    from the palette); titles escaped. The popup's link starts with ``link_base`` (see
+    :func:`minqing.links.mount_base`)."""
     if cases.empty:
         return []
     lat, lon = _fallback_points(cases, grids)
@@ -319,7 +321,7 @@ def case_rows(cases: pd.DataFrame, grids: gpd.GeoDataFrame, lang: str) -> list[l
         popup = (f"<div class='mq-tip'>{green}<b>{_esc(c.title)}</b><div class='mq-sub'>{_esc(c.code)}"
                  f" · {t(f'track.{c.track}', lang)} · {t(f'status.{c.status}', lang)}</div>"
                  f"<div>{t('map.deadline', lang)}：{_esc(c.deadline)}</div>{late}"
-                 f"<a href='{_esc(case_url(c.case_id, base='/'))}' target='_top'>"
+                 f"<a href='{_esc(case_url(c.case_id, base=link_base))}' target='_top'>"
                  f"{t('map.open_case', lang)}</a></div>")
         rows.append([round(float(lat[i]), PRECISION), round(float(lon[i]), PRECISION),
                      str(c.track), int(bool(c.overdue)), popup])
