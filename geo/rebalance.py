@@ -477,29 +477,79 @@ def _transport(idx: np.ndarray, w: np.ndarray, gain: np.ndarray, targets: list[i
 
 def _give(st: _State, g: int, sends: Mapping[int, int],
           cancel: Callable[[], bool] | None) -> None:
-    """Send ``sends[h]`` households of ``g`` to each neighbour ``h``: by a straight power cut
-    where that leaves the grids involved in one piece each, else household by household from
-    the border (:func:`_transfer`)."""
+    """Send ``sends[h]`` households of ``g`` to each neighbour ``h``.
+
+    First by a straight power cut, with the receivers it cannot reach in one piece served
+    household by household from the border (:func:`_transfer`); when that falls short (two
+    receivers reach ``g`` through the same few households, and serving one cuts the other off),
+    also the other orders: those receivers first and then the cut, or all of them one by one
+    as the flow listed them largest first. The attempt that sends the most is kept, the first
+    one on a tie."""
     if cancel is not None and cancel():
         raise Cancelled
-    cut = _power_cut(st, g, sends) or {}
+    mine = list(st.members[g])
+    want = sum(sends.values())
+    best: list[tuple[int, int]] = []
+    for attempt in (_cut_first, _walk_broken_first, _walk_all):
+        attempt(st, g, sends, cancel)
+        moved = [(v, st.lab[v]) for v in mine if st.lab[v] != g]
+        sent = sum(st.weight[v] for v, _ in moved)
+        if sent > sum(st.weight[v] for v, _ in best):
+            best = moved
+        for v, _ in moved:
+            st.move(v, g)
+        if sent >= want:
+            break
+    for v, h in best:
+        st.move(v, h)
+
+
+def _cut_first(st: _State, g: int, sends: Mapping[int, int],
+               cancel: Callable[[], bool] | None) -> None:
+    for h in _try_cut(st, g, sends):
+        _transfer(st, g, h, sends[h], cancel)
+
+
+def _walk_broken_first(st: _State, g: int, sends: Mapping[int, int],
+                       cancel: Callable[[], bool] | None) -> None:
+    broken = _try_cut(st, g, sends, keep=False)
+    for h in sorted(broken, key=lambda k: -sends[k]):
+        _transfer(st, g, h, sends[h], cancel)
+    rest = {h: n for h, n in sends.items() if h not in broken}
+    for h in _try_cut(st, g, rest):
+        _transfer(st, g, h, rest[h], cancel)
+
+
+def _walk_all(st: _State, g: int, sends: Mapping[int, int],
+              cancel: Callable[[], bool] | None) -> None:
+    for h, amount in sorted(sends.items(), key=lambda kv: -kv[1]):
+        _transfer(st, g, h, amount, cancel)
+
+
+def _try_cut(st: _State, g: int, sends: Mapping[int, int], keep: bool = True) -> list[int]:
+    """Apply the power cut of ``g`` for ``sends`` and return the receivers it could not serve
+    without cutting one of them in two (all of them when it would cut ``g``), whose part is
+    undone; with ``keep=False`` the whole cut is undone."""
+    if not sends:
+        return []
+    cut = _power_cut(st, g, sends)
+    if cut is None:
+        return list(sends)
     for h, vs in cut.items():
         for v in vs:
             st.move(v, h)
     broken = [h for h in cut if len(st.pieces(h)) > 1]
     if len(st.pieces(g)) > 1:
-        broken = list(cut)
-    for h in broken:
+        broken = list(sends)
+    for h in cut if not keep else broken:
         for v in cut[h]:
             st.move(v, g)
     if broken and len(st.pieces(g)) > 1:  # undoing a piece cut g: undo them all
         for h in set(cut) - set(broken):
             for v in cut[h]:
                 st.move(v, g)
-        broken = list(cut)
-    todo = {h: n for h, n in sends.items() if h in broken or h not in cut}
-    for h, amount in sorted(todo.items(), key=lambda kv: -kv[1]):
-        _transfer(st, g, h, amount, cancel)
+        broken = list(sends)
+    return broken
 
 
 def rebalance_town(
