@@ -102,6 +102,9 @@ def test_propose_edit_publish_restore(url):
 def test_restore_only_one_town_from_the_versions_tab(url):
     at = _open()
     _button(at, t("plan.propose")).click().run()
+    compare = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    assert "group" in compare.columns  # what happens to each grid's service group
+    assert t("plan.group.rule") in [c.value for c in at.caption]
     engine = get_engine(url)
     v1 = layers.current_layer(engine)
     at.text_area[-1].set_value("会议通过")
