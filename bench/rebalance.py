@@ -33,7 +33,8 @@ On the full demo district (built into a temporary SQLite file unless ``--url`` p
   of regions to grids by shared households pairs them), and the ratios ``speedup_vs_spopt`` and
   ``moves_vs_spopt``. With ``--spopt-whole-town`` MaxP is also run on the whole town
   (``spopt_whole_*``, same budget); it did not finish the 9,138-household town in 10 minutes
-  here (the 1,585-household part took 356 s at load ~5), which is why the part is the baseline.
+  here at load 5-8 (the 1,585-household part took 25 s, 78 s and 356 s in three runs at load
+  5-7), which is why the part is the baseline.
 
 spopt and libpysal are a bench extra (``pip install -e '.[bench]'``), never needed by the app.
 The last line printed is one JSON object.
