@@ -31,9 +31,10 @@ from ui.phone import grid_layout
 from ui.safe import md
 
 
-@st.cache_data(ttl=600, show_spinner=False)
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=256)
 def _load(_engine, data_version: str, scope, grid_id: int, day: dt.date) -> GridPage | None:
-    """Everything the page shows except the filtered timeline, cached per data version."""
+    """Everything the page shows except the filtered timeline, cached per data version: one
+    shared, read-only copy (no unpickling per run, see ui.mapsource)."""
     return grid_page(_engine, scope=scope, grid_id=grid_id, today=day)
 
 
@@ -93,7 +94,7 @@ def _map_and_people(data: GridPage) -> None:
     with left:
         m = grid_map(p.geom, name=p.name, households=data.points, backlog=data.backlog,
                      service_point=p.service_point, basemap=resolve_basemap(load_settings()),
-                     lang=ui.lang())
+                     lang=ui.lang(), link_base=ui.link_base())
         st_folium(m, key=f"grid_map_{p.id}", height=420, use_container_width=True,
                   returned_objects=[])
     with right:

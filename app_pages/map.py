@@ -72,7 +72,8 @@ def _hot_grids(counters, metric: str, grids) -> None:
     low = METRICS[metric].low_stands_out
     values = counters[metric].fillna(-1.0 if low else float("inf"))
     top = values.sort_values(ascending=low, kind="stable").head(5)
-    names = dict(zip(grids["grid_id"], grids["name"], strict=True))
+    shown = grids[grids["grid_id"].isin(top.index)]  # five names, not 1,200, on every run
+    names = dict(zip(shown["grid_id"], shown["name"], strict=True))
     st.markdown(f"**{ui.t('map.hot_grids')}** · {ui.t(f'map.metric.{metric}')}")
     for grid_id, value in top.items():
         shown = "—" if value in (float("inf"), -1.0) else f"{int(value):,}"
@@ -90,7 +91,7 @@ def _clicked_grid(state: dict | None) -> int | None:
 def _map_panel(day) -> None:
     basemap = _setup()
     engine, version, scope, lang = ui.engine(), ui.version(), ui.current_scope(), ui.lang()
-    source = CachedSource(engine, version, scope, day, lang, basemap.gcj02)
+    source = CachedSource(engine, version, scope, day, lang, basemap.gcj02, ui.link_base())
     start = mapstate.arrival(repr(scope), MAP_KEY)
     reported = st.session_state.get(MAP_KEY)
     view = Viewport.from_map(reported)

@@ -150,12 +150,13 @@ def group_overlay(groups: pd.DataFrame, lang: str, *, gcj02: bool = False) -> Ov
 
 
 def case_overlay(cases: pd.DataFrame, grids: gpd.GeoDataFrame, lang: str, *,
-                 gcj02: bool = False) -> Overlay:
+                 gcj02: bool = False, link_base: str = "/") -> Overlay:
     entries = [(_dot(colour), t(f"track.{track}", lang)) for track, colour in TRACK_COLOURS.items()]
     entries.append((f"border:2px solid {PALETTE['overdue_ring']};width:11px;height:11px",
                     t("map.overdue_ring", lang)))
     legend = legend_section(t("map.layer.cases", lang), entries)
-    return Overlay("case", shift_rows(case_rows(cases, grids, lang), gcj02), legend)
+    rows = case_rows(cases, grids, lang, link_base=link_base)
+    return Overlay("case", shift_rows(rows, gcj02), legend)
 
 
 class MapSource:
@@ -167,8 +168,9 @@ class MapSource:
     """
 
     def __init__(self, engine: Engine, *, scope: Scope, today: dt.date, lang: str,
-                 gcj02: bool = False) -> None:
+                 gcj02: bool = False, link_base: str = "/") -> None:
         self.engine, self.scope, self.today, self.lang, self.gcj02 = engine, scope, today, lang, gcj02
+        self.link_base = link_base  # where popups' links start (minqing.links.mount_base)
         self._memo: dict[str, object] = {}
 
     def frames(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
@@ -196,7 +198,8 @@ class MapSource:
                                  gcj02=self.gcj02)
         if kind == "cases":
             cases = mapdata.open_case_points(self.engine, scope=self.scope, today=self.today)
-            return case_overlay(cases, self.frames()[0], self.lang, gcj02=self.gcj02)
+            return case_overlay(cases, self.frames()[0], self.lang, gcj02=self.gcj02,
+                                link_base=self.link_base)
         raise ValueError(f"unknown overlay {kind!r}")
 
     def households(self) -> pd.DataFrame:
@@ -291,7 +294,9 @@ def district_map(source: MapSource, choice: MapChoice, basemap: Basemap, *,
         overlays.append(overlay)
     classes, style = metric_layer(base, counters, choice.metric, source.lang,
                                   [o.legend for o in overlays])
+    # opening on the whole scope, little depends on the view until it moves (the same for every
+    # choice of overlays: a different base map would be mounted afresh)
     m = base_map(base.geometry, base.cards, base.labels, basemap=basemap, controls=base.controls,
-                 view=start)
+                 view=start, quiet_opening=start is None)
     layers = [style] + [point_layer(o.kind, o.rows, box=o.box) for o in overlays]
     return DistrictMap(m, layers, classes, households, grids_in_view(base, view))

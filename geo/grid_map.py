@@ -73,6 +73,7 @@ def grid_map(
     basemap: Basemap,
     lang: str,
     today: dt.date | None = None,
+    link_base: str = "/",
 ) -> folium.Map:
     """Build the grid's map.
 
@@ -87,6 +88,7 @@ def grid_map(
     basemap : from :func:`geo.basemap.resolve_basemap`.
     lang : catalogue language for labels.
     today : the day overdue is judged on (default :func:`minqing.clock.today`).
+    link_base : where the case popups' links start (:func:`minqing.links.mount_base`).
 
     Returns
     -------
@@ -105,7 +107,8 @@ def grid_map(
     if not backlog.empty:
         grids = gpd.GeoDataFrame({"grid_id": [int(backlog["grid_id"].iloc[0])]},
                                  geometry=[geom], crs="EPSG:4326")
-        rows = shift_rows(case_rows(_case_frame(backlog, today or clock_today()), grids, lang), basemap.gcj02)
+        rows = shift_rows(case_rows(_case_frame(backlog, today or clock_today()), grids, lang,
+                                        link_base=link_base), basemap.gcj02)
         m.add_child(point_layer("case", rows))
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
     return m

@@ -12,7 +12,9 @@ before it can reach a tooltip or popup.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +39,7 @@ __all__ = [
     "hexbin_households",
     "household_rows",
     "html_text",
+    "to_json",
     "town_labels",
 ]
 
@@ -160,6 +163,12 @@ def html_text(value: object) -> str:
 _esc = html_text
 
 
+def to_json(value: object) -> str:
+    """Compact JSON that is also safe inside an HTML ``<script>`` element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("</", "<\\/")
+
+
 @dataclass(frozen=True)
 class GridCards:
     """What a grid's tooltip shows, compactly: the browser assembles the HTML on hover.
@@ -174,6 +183,12 @@ class GridCards:
 
     labels: dict[str, object]
     rows: list[list]
+
+    @cached_property
+    def json(self) -> str:
+        """The cards as the grid layer's script embeds them, serialised once: the base layers
+        are cached, and this was re-encoded on every map run (py-spy, bench/load.py)."""
+        return to_json({"labels": self.labels, "rows": self.rows})
 
 
 def grid_cards(grids: pd.DataFrame, counters: pd.DataFrame, lang: str) -> GridCards:
@@ -302,9 +317,11 @@ def _fallback_points(cases: pd.DataFrame, grids: gpd.GeoDataFrame) -> tuple[np.n
     return lat, lon
 
 
-def case_rows(cases: pd.DataFrame, grids: gpd.GeoDataFrame, lang: str) -> list[list]:
+def case_rows(cases: pd.DataFrame, grids: gpd.GeoDataFrame, lang: str, *,
+              link_base: str = "/") -> list[list]:
     """``[lat, lon, track, overdue, popup_html]`` per open case (the map colours the track
-    from the palette); titles escaped."""
+    from the palette); titles escaped. The popup's link starts with ``link_base`` (see
+    :func:`minqing.links.mount_base`)."""
     if cases.empty:
         return []
     lat, lon = _fallback_points(cases, grids)
@@ -319,7 +336,7 @@ def case_rows(cases: pd.DataFrame, grids: gpd.GeoDataFrame, lang: str) -> list[l
         popup = (f"<div class='mq-tip'>{green}<b>{_esc(c.title)}</b><div class='mq-sub'>{_esc(c.code)}"
                  f" · {t(f'track.{c.track}', lang)} · {t(f'status.{c.status}', lang)}</div>"
                  f"<div>{t('map.deadline', lang)}：{_esc(c.deadline)}</div>{late}"
-                 f"<a href='{_esc(case_url(c.case_id, base='/'))}' target='_top'>"
+                 f"<a href='{_esc(case_url(c.case_id, base=link_base))}' target='_top'>"
                  f"{t('map.open_case', lang)}</a></div>")
         rows.append([round(float(lat[i]), PRECISION), round(float(lon[i]), PRECISION),
                      str(c.track), int(bool(c.overdue)), popup])

@@ -17,8 +17,6 @@ the legend is plain HTML and the full-screen control uses the browser's Fullscre
 
 from __future__ import annotations
 
-import json
-
 import folium
 import numpy as np
 from branca.element import Element, Figure, MacroElement
@@ -26,7 +24,7 @@ from jinja2 import Template
 
 from geo.basemap import Basemap, add_basemap
 from geo.crs import wgs84_to_gcj02
-from geo.layers import GridCards, GridGeometry
+from geo.layers import GridCards, GridGeometry, to_json
 from geo.style import Classes, palette_json
 
 __all__ = [
@@ -46,12 +44,6 @@ LEGEND_ROOM = 230
 GRID_CLASS = "mq-grid"  # CSS class on every grid polygon's SVG path (tests count them)
 LEAFLET_PREFIX = '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>'
 """Leaflet's attribution prefix without the flag Leaflet 1.9 puts before its name."""
-
-
-def to_json(value: object) -> str:
-    """Compact JSON that is also safe inside an HTML ``<script>`` element."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("</", "<\\/")
 
 
 def shift_rows(rows: list[list], gcj02: bool) -> list[list]:
@@ -226,7 +218,7 @@ class _GridLayer(_Layer):
         super().__init__()
         self._name = "MqGridLayer"
         self.geojson = geojson
-        self.cards = to_json({"labels": cards.labels, "rows": cards.rows})
+        self.cards = cards.json
         self.css_class = GRID_CLASS
 
 
@@ -371,6 +363,68 @@ class _Controls(MacroElement):
         self.legend_room = LEGEND_ROOM
 
 
+class _FitScope(_Layer):
+    """Open on the whole scope, at once: folium's ``fit_bounds`` animates the zoom, so the view
+    st_folium first reports (and :class:`_QuietOpening` compares with) would be a mid-way one."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.fitBounds({{ this.bounds }},
+  {paddingTopLeft: [8, 8], paddingBottomRight: [{{ this.legend_room }}, 8], animate: false});
+{% endmacro %}
+""")
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "MqFitScope"
+        self.bounds = to_json(bounds)
+        self.legend_room = LEGEND_ROOM
+
+
+class _QuietOpening(_Layer):
+    """Keeps st_folium from reporting the view the map opened at.
+
+    st_folium reports the map's view once its script has run, before anyone has touched the
+    map, and again whenever the frame is resized. When the server drew the map for exactly that
+    opening view (the whole scope, nothing depending on the view yet), each such report only
+    costs another run of the page (as much server CPU as a bare Streamlit page view,
+    bench/load.py). So while the centre and zoom are still the opening ones and no household
+    cells are drawn (with them the view decides whether households are shown one by one), a
+    report that carries nothing but the view is dropped (st_folium still records it as sent);
+    a click, or any pan or zoom, goes out as usual, and from then on everything does. Household
+    cells drawn later without a view ask for one (``window.mqViewUnsent``, see ``_Points``).
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var init = window.initComponent, S = window.Streamlit, VIEW = ["bounds", "zoom", "center"];
+  if (!init || !S) { return; }
+  window.initComponent = function (m, hover) {
+    var send = S.setComponentValue, c0 = m.getCenter(), z0 = m.getZoom();
+    window.mqQuiet = true;
+    S.setComponentValue = function (value) {
+      var c = m.getCenter(), onlyView = Object.keys(value || {}).every(function (k) {
+        return VIEW.indexOf(k) >= 0 || value[k] === null || value[k] === undefined;
+      });
+      var cells = window.mqHouseholds && window.mqHouseholds.mode === "cell";
+      if (window.mqQuiet && onlyView && !cells && m.getZoom() === z0 &&
+          Math.abs(c.lat - c0.lat) < 1e-7 && Math.abs(c.lng - c0.lng) < 1e-7) {
+        window.mqViewUnsent = true;
+        return;
+      }
+      window.mqQuiet = false;
+      window.mqViewUnsent = false;
+      return send.apply(S, arguments);
+    };
+    window.initComponent = init;
+    init(m, hover);
+  };
+})();
+{% endmacro %}
+""")
+
+
 def base_map(
     geometry: GridGeometry,
     cards: GridCards,
@@ -379,6 +433,7 @@ def base_map(
     basemap: Basemap,
     controls: dict[str, str] | None = None,
     view: tuple[float, float, float] | None = None,
+    quiet_opening: bool = False,
 ) -> folium.Map:
     """The district (or town) base map: tiles, grids with tooltips, town outlines and names.
 
@@ -391,6 +446,8 @@ def base_map(
     controls : catalogue labels ``home``, ``fullscreen``, ``exit_fullscreen``, ``search``,
         ``not_found``; without them the map has no controls of its own.
     view : ``(lat, lon, zoom)`` to open at (a shared link); the whole scope when None.
+    quiet_opening : the server has drawn everything the opening view needs: do not report it
+        (see :class:`_QuietOpening`).
     """
     minx, miny, maxx, maxy = geometry.bounds
     centre = [(miny + maxy) / 2, (minx + maxx) / 2] if view is None else [view[0], view[1]]
@@ -401,7 +458,9 @@ def base_map(
     if controls is not None:
         m.add_child(_Controls(controls, home))
     if view is None:
-        m.fit_bounds(home, padding_top_left=(8, 8), padding_bottom_right=(LEGEND_ROOM, 8))
+        m.add_child(_FitScope(home))
+    if quiet_opening:
+        m.add_child(_QuietOpening())
     return m
 
 
@@ -532,6 +591,14 @@ class _Points(_Layer):
       L.circleMarker([r[0], r[1]], o).bindPopup(r[4], {maxWidth: 320}).addTo(group);
     }
   });
+  if (kind === "cell" && window.mqViewUnsent && window.__GLOBAL_DATA__) {
+    // households were switched on before the map was moved: the server needs the view to
+    // send the households in it (see _QuietOpening)
+    window.mqQuiet = false;
+    window.mqViewUnsent = false;
+    window.__GLOBAL_DATA__.previous_data = null;
+    setTimeout(function () { map.fire("moveend"); }, 0);
+  }
   if (kind === "household" || kind === "cell") {
     var seq = ((window.mqHouseholds || {}).seq || 0) + 1;
     window.mqHouseholds = {mode: kind, n: rows.length, box: {{ this.box }}, seq: seq};

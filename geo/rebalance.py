@@ -16,12 +16,21 @@ The method, per town (no grid ever crosses a town boundary):
    maximum must leave and every shortfall below its minimum must arrive (large negative costs
    force these), grids inside their bounds pass households on or absorb them within their slack,
    and each household moved costs 1 (3 across a village boundary, so rural grids stay inside
-   their village where the bounds allow). The total flow is then close to the lower bound
-   max(total excess, total shortfall), and it only exceeds it where households must pass through
-   a grid to reach a grid that is short.
-5. **Realise.** Each transfer g -> h moves boundary households of g that touch h, preferring
-   those furthest along the line from g's centre towards h's (g gives a slice on h's side, the
-   new border runs roughly straight) and never one whose removal would cut g in two. Rounds repeat until every grid is within bounds.
+   their village where the bounds allow; 3 between grids whose polygons do not border each
+   other, whose households touch only across a corner or an empty stretch). The total flow is
+   then the least number of moves from one grid to a neighbouring one; it exceeds the lower
+   bound max(total excess, total shortfall) wherever a grid above its maximum does not border
+   one below its minimum, since then the excess and the shortfall each cost a move of their own
+   (bench/rebalance.py reports both).
+5. **Realise.** Each grid g cuts off what it sends with straight lines: its households go to
+   the cells of a power diagram whose sites are g's centre and, for each receiver h, the middle
+   of the border their polygons share (or h's centre without polygons), with the amounts fixed
+   (the least total squared distance to the new site: a sort for one receiver, a small
+   transportation problem solved by HiGHS for several). The new borders are then straight and
+   :mod:`geo.regrid` draws them as such. Where a cut would leave a grid in two pieces, that
+   transfer moves boundary households of g that touch h one by one instead, preferring those
+   furthest along the line from g's centre towards h's and never one whose removal would cut g
+   in two. Rounds repeat until every grid is within bounds.
 
 When a town cannot be balanced (locked grids, a town too small for one grid, grids whose
 neighbours are all locked), its plan is left unchanged and the notes say why.
@@ -40,14 +49,19 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
+import shapely
+from scipy import sparse
+from scipy.optimize import linprog
 
 from geo.adjacency import HouseholdGraph, household_graph
+from geo.regrid import cut_sites
 
 __all__ = ["Cancelled", "Note", "TownPlan", "lower_bound", "rebalance_town"]
 
 _FORCE = 1_000_000  # the cost that forces an excess out / a shortfall in
 _COST = 10  # one household moved to a neighbouring grid
 _COST_VILLAGE = 30  # ... to a grid of another village
+_COST_APART = 20  # ... to a grid whose polygon does not border its own (needs a corridor)
 _ROUNDS = 8
 
 Progress = Callable[[float, str], None]
@@ -123,6 +137,9 @@ class _State:
         for v, g in enumerate(self.lab):
             self.members[g].add(v)
             self.count[g] += self.weight[v]
+        self.site = {g: self.centre(g) for g in self.members}
+        self.shapes: dict[int, object] = {}
+        self._borders: dict[tuple[int, int], bool] = {}
         self.next_label = -1
         self.new_grids: dict[int, int] = {}
         self.retired: list[int] = []
@@ -150,6 +167,15 @@ class _State:
 
     def out_of_bounds(self, g: int) -> bool:
         return not self.lo(g) <= self.count[g] <= self.hi(g)
+
+    def borders(self, g: int, h: int) -> bool:
+        """Do the polygons of ``g`` and ``h`` share a border (True when either has none)?"""
+        key = (min(g, h), max(g, h))
+        if key not in self._borders:
+            a, b = self.shapes.get(g), self.shapes.get(h)
+            self._borders[key] = (a is None or b is None
+                                  or shapely.intersection(a.boundary, b.boundary).length > 1.0)
+        return self._borders[key]
 
     # --- contiguity ---
 
@@ -261,6 +287,8 @@ def _split(st: _State, g: int) -> int:
     for v, s in side.items():
         if s == 1:
             st.move(v, new)
+    st.site[new] = st.centre(new)
+    st.site[g] = st.centre(g)
     return new
 
 
@@ -350,6 +378,8 @@ def _flow(st: _State) -> tuple[dict[tuple[int, int], int], list[int]]:
         if g in free and h in free:
             cross = st.village.get(g) != st.village.get(h) and st.kind[g] == "rural"
             cost = (_COST_VILLAGE if cross else _COST) + (3 if n_edges < 3 else 0)
+            if not st.borders(g, h):
+                cost += _COST_APART
             G.add_edge(g, h, weight=cost)
     G.add_edge("S", "T", weight=0)
     G.add_node("S", demand=-supply)
@@ -400,6 +430,128 @@ def _transfer(st: _State, g: int, h: int, amount: int, cancel: Callable[[], bool
     return moved
 
 
+def _power_cut(st: _State, g: int, sends: Mapping[int, int]) -> dict[int, list[int]] | None:
+    """Which of ``g``'s households go to each receiver: the cells of a power diagram of the
+    grids' sites (the least total squared distance to the new grid's site, with the amounts
+    fixed), so that every new border inside ``g`` is a straight line. None when no such split
+    exists (locked households in the way)."""
+    nodes = [v for v in st.members[g] if not st.locked[v]]
+    targets = [h for h in sends if sends[h] > 0]
+    if not nodes or not targets:
+        return None
+    idx = np.asarray(nodes, dtype=np.int64)
+    px, py = st.x[idx], st.y[idx]
+    gx, gy = st.site[g]
+    site = cut_sites(st.shapes, g, st.site[g], {h: st.site[h] for h in targets})
+    # gain of sending v to h instead of keeping it: |v - g|^2 - |v - h|^2 (a linear function)
+    gain = np.stack([2 * (px * (site[h][0] - gx) + py * (site[h][1] - gy))
+                     - (site[h][0] ** 2 + site[h][1] ** 2 - gx ** 2 - gy ** 2)
+                     for h in targets], axis=1)
+    w = st.graph.weight[idx]
+    if len(targets) == 1:
+        order = np.argsort(-gain[:, 0], kind="stable")
+        take = np.cumsum(w[order]) <= sends[targets[0]]
+        return {targets[0]: idx[order[take]].tolist()}
+    return _transport(idx, w, gain, targets, [sends[h] for h in targets])
+
+
+def _transport(idx: np.ndarray, w: np.ndarray, gain: np.ndarray, targets: list[int],
+               amounts: list[int]) -> dict[int, list[int]] | None:
+    """The assignment of households to receivers (or none) with the given amounts and the most
+    total gain: a small transportation problem, solved by HiGHS (scipy)."""
+    n, k = gain.shape
+    scale = float(np.abs(gain).max()) or 1.0
+    cost = -(gain / scale).ravel()  # variable v * k + j: household v to receiver j
+    var = np.arange(n * k)
+    once = sparse.csr_matrix((np.ones(n * k), (var // k, var)), shape=(n, n * k))
+    amount = sparse.csr_matrix((np.repeat(w, k).astype(float), (var % k, var)), shape=(k, n * k))
+    res = linprog(cost, A_ub=once, b_ub=np.ones(n), A_eq=amount, b_eq=np.asarray(amounts),
+                  bounds=(0, 1), method="highs")
+    if not res.success:
+        return None
+    share = res.x.reshape(n, k)
+    best = share.argmax(axis=1)
+    chosen = share[np.arange(n), best] > 0.5
+    return {h: idx[chosen & (best == j)].tolist() for j, h in enumerate(targets)}
+
+
+def _give(st: _State, g: int, sends: Mapping[int, int],
+          cancel: Callable[[], bool] | None) -> None:
+    """Send ``sends[h]`` households of ``g`` to each neighbour ``h``.
+
+    First by a straight power cut, with the receivers it cannot reach in one piece served
+    household by household from the border (:func:`_transfer`); when that falls short (two
+    receivers reach ``g`` through the same few households, and serving one cuts the other off),
+    also the other orders: those receivers first and then the cut, or all of them one by one
+    as the flow listed them largest first. The attempt that sends the most is kept, the first
+    one on a tie."""
+    if cancel is not None and cancel():
+        raise Cancelled
+    mine = list(st.members[g])
+    want = sum(sends.values())
+    best: list[tuple[int, int]] = []
+    for attempt in (_cut_first, _walk_broken_first, _walk_all):
+        attempt(st, g, sends, cancel)
+        moved = [(v, st.lab[v]) for v in mine if st.lab[v] != g]
+        sent = sum(st.weight[v] for v, _ in moved)
+        if sent > sum(st.weight[v] for v, _ in best):
+            best = moved
+        for v, _ in moved:
+            st.move(v, g)
+        if sent >= want:
+            break
+    for v, h in best:
+        st.move(v, h)
+
+
+def _cut_first(st: _State, g: int, sends: Mapping[int, int],
+               cancel: Callable[[], bool] | None) -> None:
+    for h in _try_cut(st, g, sends):
+        _transfer(st, g, h, sends[h], cancel)
+
+
+def _walk_broken_first(st: _State, g: int, sends: Mapping[int, int],
+                       cancel: Callable[[], bool] | None) -> None:
+    broken = _try_cut(st, g, sends, keep=False)
+    for h in sorted(broken, key=lambda k: -sends[k]):
+        _transfer(st, g, h, sends[h], cancel)
+    rest = {h: n for h, n in sends.items() if h not in broken}
+    for h in _try_cut(st, g, rest):
+        _transfer(st, g, h, rest[h], cancel)
+
+
+def _walk_all(st: _State, g: int, sends: Mapping[int, int],
+              cancel: Callable[[], bool] | None) -> None:
+    for h, amount in sorted(sends.items(), key=lambda kv: -kv[1]):
+        _transfer(st, g, h, amount, cancel)
+
+
+def _try_cut(st: _State, g: int, sends: Mapping[int, int], keep: bool = True) -> list[int]:
+    """Apply the power cut of ``g`` for ``sends`` and return the receivers it could not serve
+    without cutting one of them in two (all of them when it would cut ``g``), whose part is
+    undone; with ``keep=False`` the whole cut is undone."""
+    if not sends:
+        return []
+    cut = _power_cut(st, g, sends)
+    if cut is None:
+        return list(sends)
+    for h, vs in cut.items():
+        for v in vs:
+            st.move(v, h)
+    broken = [h for h in cut if len(st.pieces(h)) > 1]
+    if len(st.pieces(g)) > 1:
+        broken = list(sends)
+    for h in cut if not keep else broken:
+        for v in cut[h]:
+            st.move(v, g)
+    if broken and len(st.pieces(g)) > 1:  # undoing a piece cut g: undo them all
+        for h in set(cut) - set(broken):
+            for v in cut[h]:
+                st.move(v, g)
+        broken = list(sends)
+    return broken
+
+
 def rebalance_town(
     x: np.ndarray,
     y: np.ndarray,
@@ -415,6 +567,7 @@ def rebalance_town(
     cancel: Callable[[], bool] | None = None,
     first_label: int = -1,
     graph: HouseholdGraph | None = None,
+    shapes: Mapping[int, object] | None = None,
 ) -> TownPlan:
     """Propose new grids for one town's households.
 
@@ -455,6 +608,7 @@ def rebalance_town(
     if graph is None:
         graph = household_graph(x, y, grid, town)
     st = _State(graph, grid, locked, kind_of, village_of, bounds, locked_grids)
+    st.shapes = dict(shapes or {})
     st.next_label = first_label
     before = dict(st.count)
     bound = lower_bound(before, {g: st.lo(g) for g in before}, {g: st.hi(g) for g in before})
@@ -483,8 +637,11 @@ def rebalance_town(
             return unchanged(Note("plan.note.unreachable", {"grids": unmet}))
         if not sends:
             break
-        for (g, h), amount in sorted(sends.items(), key=lambda kv: -kv[1]):
-            _transfer(st, g, h, amount, cancel)
+        out: dict[int, dict[int, int]] = defaultdict(dict)
+        for (g, h), amount in sends.items():
+            out[g][h] = amount
+        for g in sorted(out, key=lambda k: -sum(out[k].values())):
+            _give(st, g, out[g], cancel)
     stuck = [g for g in st.free() if st.out_of_bounds(g)]
     if stuck:
         return unchanged(Note("plan.note.stuck", {"grids": stuck}))

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
@@ -40,7 +41,6 @@ from sqlalchemy import (
     and_,
     case,
     distinct,
-    extract,
     func,
     not_,
     or_,
@@ -108,24 +108,56 @@ class Period:
         return min(self.until, self.today)
 
 
+def _always(period: Period) -> ColumnElement[bool]:
+    return true()
+
+
 @dataclass(frozen=True)
 class Measure:
     """A count (or sum) of one kind of record.
 
     ``when`` gives the date that places a record in a period (None: judged as of today, whatever
     the period); ``where`` any further condition, given the period. ``total`` is ``rows``,
-    ``distinct`` (distinct values of ``column``) or ``sum`` (of ``column``).
+    ``distinct`` (distinct values of ``column``) or ``sum`` (of ``column``). ``alone``: counted
+    by a query of its own with the condition as its filter, for a membership test (``IN
+    (SELECT ...)``) that a database answers once as a semi-join but, inside a ``CASE`` next to
+    other measures, tests row by row (PostgreSQL ran it as a subplan in every parallel worker).
     """
 
     counted: Counted
     when: Callable[[], ColumnElement] | None = None
-    where: Callable[[Period], ColumnElement[bool]] = lambda period: true()
+    where: Callable[[Period], ColumnElement[bool]] = _always
     total: Literal["rows", "distinct", "sum"] = "rows"
     column: Callable[[], ColumnElement] | None = None
+    alone: bool = False
 
     def condition(self, period: Period) -> ColumnElement[bool]:
         clause = self.where(period)
         return clause if self.when is None else and_(period.covers(self.when()), clause)
+
+
+def _batches(names: list[str]) -> list[list[str]]:
+    """The queries that count ``names``: those that share one, then each ``alone`` measure."""
+    together = [n for n in names if not MEASURES[n].alone]
+    return ([together] if together else []) + [[n] for n in names if MEASURES[n].alone]
+
+
+def _counted_by_any(measures: Iterable[Measure], period: Period) -> ColumnElement[bool]:
+    """The rows at least one of ``measures`` counts, with one date range per kind of date.
+
+    Rows no measure counts add nothing, so leaving them out changes no figure. Written as
+    ``day in period AND (any condition)`` per date rather than one OR of every measure's whole
+    condition: an index on the date can then answer it, and the database tests each date once.
+    """
+    by_day: dict[Callable[[], ColumnElement] | None, list[Measure]] = {}
+    for measure in measures:
+        by_day.setdefault(measure.when, []).append(measure)
+    clauses = []
+    for when, group in by_day.items():
+        always = any(m.where is _always for m in group)
+        clause = true() if always else or_(*(m.where(period) for m in group))
+        clauses.append(clause if when is None else and_(period.covers(when()), clause))
+    return or_(*clauses)
 
 
 @dataclass(frozen=True)
@@ -164,6 +196,18 @@ class Kpi:
 
 
 # --- the definitions ----------------------------------------------------------------------------
+
+def _entry_day() -> ColumnElement:
+    return DiaryEntry.entry_date
+
+
+def _opened_day() -> ColumnElement:
+    return Case.opened_on
+
+
+def _closed_day() -> ColumnElement:
+    return Case.closed_on
+
 
 def _closed() -> ColumnElement[bool]:
     return Case.status == CaseStatus.CLOSED.value
@@ -218,20 +262,20 @@ C, E = Counted.CASE, Counted.ENTRY
 
 MEASURES: dict[str, Measure] = {
     # diary entries, on the day they were written
-    "diary_entries": Measure(E, lambda: DiaryEntry.entry_date),
-    "diaries": Measure(E, lambda: DiaryEntry.entry_date, total="distinct",
+    "diary_entries": Measure(E, _entry_day),
+    "diaries": Measure(E, _entry_day, total="distinct",
                        column=lambda: DiaryEntry.cadre_id),
-    "risk_entries": Measure(E, lambda: DiaryEntry.entry_date,
+    "risk_entries": Measure(E, _entry_day,
                             lambda p: DiaryEntry.kind == RecordKind.RISK.value),
-    "people_received": Measure(E, lambda: DiaryEntry.entry_date, total="sum",
+    "people_received": Measure(E, _entry_day, total="sum",
                                column=lambda: DiaryEntry.people_received),
-    "opinions_taken": Measure(E, lambda: DiaryEntry.entry_date, total="sum",
+    "opinions_taken": Measure(E, _entry_day, total="sum",
                               column=lambda: DiaryEntry.opinions_taken),
-    "entries_passed": Measure(E, lambda: DiaryEntry.entry_date, _passed_review),
+    "entries_passed": Measure(E, _entry_day, _passed_review, alone=True),
     # cases, on the day they were opened or closed
-    "cases_opened": Measure(C, lambda: Case.opened_on),
-    "cases_closed": Measure(C, lambda: Case.closed_on, lambda p: _closed()),
-    "risk_cases_closed": Measure(C, lambda: Case.closed_on,
+    "cases_opened": Measure(C, _opened_day),
+    "cases_closed": Measure(C, _closed_day, lambda p: _closed()),
+    "risk_cases_closed": Measure(C, _closed_day,
                                  lambda p: and_(_closed(), Case.is_risk.is_(True))),
     # cases due (应结案), on the day they fell due
     "cases_due": Measure(C, _falls_due, _due),
@@ -246,7 +290,7 @@ MEASURES: dict[str, Measure] = {
     "open_now": Measure(C, None, lambda p: open_clause()),
     "overdue_now": Measure(C, None, lambda p: overdue_clause(p.today)),
     "households": Measure(Counted.HOUSEHOLD),
-    "households_visited": Measure(Counted.HOUSEHOLD, None, _visited),
+    "households_visited": Measure(Counted.HOUSEHOLD, None, _visited, alone=True),
     "grids": Measure(Counted.GRID),
     "silent_grids": Measure(Counted.GRID, None, _silent),
 }
@@ -319,7 +363,14 @@ _SOURCES: dict[Counted, _Source] = {
 }
 
 
-def _aggregate(measure: Measure, period: Period) -> ColumnElement:
+def _aggregate(measure: Measure, period: Period, *, filtered: bool = False) -> ColumnElement:
+    """The measure's total over a query's rows; ``filtered``: the query keeps only the rows
+    the measure counts (an ``alone`` measure), so no per-row test is needed here."""
+    if filtered:
+        if measure.total == "distinct":
+            return func.count(distinct(measure.column()))
+        return func.count() if measure.total == "rows" else func.coalesce(
+            func.sum(measure.column()), 0)
     cond = measure.condition(period)
     if measure.total == "distinct":
         return func.count(distinct(case((cond, measure.column()))))
@@ -332,7 +383,9 @@ def _counts(engine: Engine, counted: Counted, names: list[str], *, scope: Scope,
     """One aggregate query: the named measures of one kind of record, per group."""
     source = _SOURCES[counted]
     measures = [MEASURES[name] for name in names]
-    columns = [_aggregate(m, period).label(name) for m, name in zip(measures, names, strict=True)]
+    filtered = len(measures) == 1 and measures[0].alone
+    columns = [_aggregate(m, period, filtered=filtered).label(name)
+               for m, name in zip(measures, names, strict=True)]
     stmt = select(*columns).select_from(source.model)
     if by is not None:
         key = source.keys[by]()
@@ -340,11 +393,10 @@ def _counts(engine: Engine, counted: Counted, names: list[str], *, scope: Scope,
         if by in source.joins:
             stmt = stmt.outerjoin(*source.joins[by]())
         stmt = stmt.where(key.is_not(None)).group_by(key)
-    # rows that meet no condition add nothing: leaving them out lets indexes answer
-    stmt = stmt.where(scope.where(source.model), or_(*(m.condition(period) for m in measures)))
+    stmt = stmt.where(scope.where(source.model), _counted_by_any(measures, period))
     with engine.connect() as conn:
-        rows = conn.execute(stmt).mappings().all()
-    frame = pd.DataFrame(rows, columns=(["key"] if by else []) + names)
+        rows = [tuple(row) for row in conn.execute(stmt)]
+    frame = pd.DataFrame.from_records(rows, columns=(["key"] if by else []) + names)
     if by is None:
         frame = frame if len(frame) else pd.DataFrame([dict.fromkeys(names, 0)])
         frame.index = pd.Index([0], name="key")
@@ -365,11 +417,13 @@ def _groups(engine: Engine, *, scope: Scope, by: Level) -> pd.DataFrame:
 
 
 def _cadre_names(engine: Engine, ids: Iterable[int]) -> dict[int, str]:
-    ids = [int(i) for i in ids]
-    if not ids:
+    """Names of the cadres ``ids``: the cadres table is small, and reading it whole is cheaper
+    than sending a thousand ids as parameters (20 ms on PostgreSQL)."""
+    wanted = {int(i) for i in ids}
+    if not wanted:
         return {}
     with engine.connect() as conn:
-        return dict(conn.execute(select(Cadre.id, Cadre.name).where(Cadre.id.in_(ids))).all())
+        return {k: v for k, v in conn.execute(select(Cadre.id, Cadre.name)) if k in wanted}
 
 
 def _measures_for(kpis: Iterable[str]) -> list[str]:
@@ -384,15 +438,16 @@ def _measures_for(kpis: Iterable[str]) -> list[str]:
 
 def _values(frame: pd.DataFrame, kpis: Iterable[str]) -> pd.DataFrame:
     """Add each KPI's value next to its measures: rates are NaN where the denominator is 0."""
+    values = {}
     for key in kpis:
         kpi = KPIS[key]
-        top = frame[kpi.numerator].astype(float)
         if kpi.is_rate:
-            bottom = frame[kpi.denominator].astype(float)
-            frame[key] = top / bottom.where(bottom > 0)
+            top = frame[kpi.numerator].to_numpy(dtype=float)
+            bottom = frame[kpi.denominator].to_numpy(dtype=float)
+            values[key] = top / np.where(bottom > 0, bottom, np.nan)
         else:
-            frame[key] = frame[kpi.numerator]
-    return frame
+            values[key] = frame[kpi.numerator]
+    return frame.assign(**values)
 
 
 def evaluate(engine: Engine, *, scope: Scope, kpis: Iterable[str] | None = None,
@@ -430,8 +485,8 @@ def evaluate(engine: Engine, *, scope: Scope, kpis: Iterable[str] | None = None,
     frames = []
     for counted in Counted:
         mine = [n for n in names if MEASURES[n].counted is counted]
-        if mine:
-            frames.append(_counts(engine, counted, mine, scope=scope, by=by, period=period))
+        for batch in _batches(mine):
+            frames.append(_counts(engine, counted, batch, scope=scope, by=by, period=period))
     if by is None:
         table = pd.concat(frames, axis=1)
     else:
@@ -462,7 +517,8 @@ def _fine_counts(engine: Engine, counted: Counted, names: list[str], *, scope: S
                  period: Period) -> pd.DataFrame:
     """One aggregate query at the finest grain: per grid, and per cadre for cases and entries."""
     source = _SOURCES[counted]
-    columns = [_aggregate(MEASURES[n], period).label(n) for n in names]
+    filtered = len(names) == 1 and MEASURES[names[0]].alone
+    columns = [_aggregate(MEASURES[n], period, filtered=filtered).label(n) for n in names]
     keys = [source.keys["grid"]().label("grid")]
     if counted in (Counted.CASE, Counted.ENTRY):
         keys.append(source.keys["cadre"]().label("cadre"))
@@ -470,11 +526,11 @@ def _fine_counts(engine: Engine, counted: Counted, names: list[str], *, scope: S
     if counted is Counted.CASE:
         stmt = stmt.outerjoin(*source.joins["cadre"]())
     stmt = (stmt.where(scope.where(source.model),
-                       or_(*(MEASURES[n].condition(period) for n in names)))
+                       _counted_by_any((MEASURES[n] for n in names), period))
             .group_by(*keys))
     with engine.connect() as conn:
-        rows = conn.execute(stmt).mappings().all()
-    return pd.DataFrame(rows, columns=[k.key for k in keys] + names)
+        rows = [tuple(row) for row in conn.execute(stmt)]
+    return pd.DataFrame.from_records(rows, columns=[k.key for k in keys] + names)
 
 
 def evaluate_levels(engine: Engine, *, scope: Scope, levels: Iterable[Level] = LEVELS,
@@ -493,31 +549,31 @@ def evaluate_levels(engine: Engine, *, scope: Scope, levels: Iterable[Level] = L
     period = Period(since, until or today, today)
     names = _measures_for(keys)
     places = _grid_places(engine, scope)
-    fine: list[tuple[Counted, pd.DataFrame]] = []
+    fine: list[pd.DataFrame] = []
     for counted in Counted:
         mine = [n for n in names if MEASURES[n].counted is counted and MEASURES[n].total != "distinct"]
-        if mine:
-            frame = _fine_counts(engine, counted, mine, scope=scope, period=period)
+        for batch in _batches(mine):
+            frame = _fine_counts(engine, counted, batch, scope=scope, period=period)
             frame = frame.join(places, on="grid")
             if "cadre" not in frame:
                 frame["cadre"] = frame["leader"]
-            fine.append((counted, frame[["grid", "town", "area", "cadre", *mine]]))
+            fine.append(frame[["grid", "town", "area", "cadre", *batch]])
+    distinct = [n for n in names if MEASURES[n].total == "distinct"]
     out = {}
     for level in levels:
+        parts = [frame.groupby(level)[list(frame.columns[4:])].sum() for frame in fine]
+        parts += [_counts(engine, MEASURES[n].counted, [n], scope=scope, by=level, period=period)
+                  for n in distinct]
+        for part in parts:  # group keys read back as floats where some were missing
+            part.index = part.index.astype("int64")
         table = _groups(engine, scope=scope, by=level)
-        for _, frame in fine:
-            measures = [c for c in frame.columns if c in MEASURES]
-            summed = (frame.dropna(subset=[level]).astype({level: int})
-                      .groupby(level)[measures].sum())
-            table = table.join(summed, how="outer") if level == "cadre" else table.join(summed)
-        for name in names:
-            if MEASURES[name].total == "distinct":
-                extra = _counts(engine, MEASURES[name].counted, [name], scope=scope, by=level,
-                                period=period)
-                table = table.join(extra, how="outer") if level == "cadre" else table.join(extra)
+        if parts:
+            table = table.join(pd.concat(parts, axis=1), how="outer" if level == "cadre" else "left")
         table.index.name = "key"
-        if level == "cadre":
-            table["name"] = pd.Series(_cadre_names(engine, table.index)).reindex(table.index)
+        if level == "cadre":  # cadres' names follow the masking policy of the viewer
+            names_of = {k: protect_value(v, scope, "name")
+                        for k, v in _cadre_names(engine, table.index).items()}
+            table["name"] = pd.Series(names_of, dtype=object).reindex(table.index)
         table = table.sort_values("code" if "code" in table else "name", kind="stable")
         table[names] = table[names].fillna(0).astype(int)
         out[level] = _values(table, keys)
@@ -547,12 +603,43 @@ def town_table(engine: Engine, *, scope: Scope, kpis: Iterable[str],
     return table.rename_axis("town_id").reset_index()
 
 
+def _by_kind_and_day(names: Iterable[str]) -> dict[tuple, list[str]]:
+    """Measures grouped by the record they count and the date that places them in a period:
+    each group is one query."""
+    groups: dict[tuple, list[str]] = {}
+    for name in names:
+        groups.setdefault((MEASURES[name].counted, MEASURES[name].when), []).append(name)
+    return groups
+
+
+def _monthly(engine: Engine, counted: Counted, when: Callable[[], ColumnElement],
+             names: list[str], *, scope: Scope, period: Period,
+             index: pd.PeriodIndex) -> pd.DataFrame:
+    """One query: the measures ``names`` (one kind of record, one date) per day, summed here
+    into the months of ``index``."""
+    model = _SOURCES[counted].model
+    day = when()
+    filtered = len(names) == 1 and MEASURES[names[0]].alone
+    stmt = (select(day.label("day"),
+                   *(_aggregate(MEASURES[n], period, filtered=filtered).label(n) for n in names))
+            .select_from(model)
+            .where(scope.where(model), _counted_by_any((MEASURES[n] for n in names), period))
+            .group_by(day))
+    with engine.connect() as conn:
+        daily = pd.DataFrame.from_records([tuple(row) for row in conn.execute(stmt)],
+                                          columns=["day", *names])
+    monthly = daily.groupby(pd.PeriodIndex(pd.to_datetime(daily["day"]), freq="M"))[names].sum()
+    return monthly.reindex(index, fill_value=0).astype(int)
+
+
 def trend(engine: Engine, *, scope: Scope, kpis: Iterable[str], months: int = 24,
           today: dt.date | None = None) -> pd.DataFrame:
     """Dated KPIs month by month over the last ``months`` months (this one included).
 
-    Each measure's records are grouped by the month of their date in SQL (``extract`` is
-    portable); the result has one row per month (``YYYY-MM``), every month present.
+    The database counts per day (grouping on the bare date lets an index on it answer, where
+    extracting the month would cost a function call per row), one query per kind of record and
+    date; the days are summed into months here. One row per month (``YYYY-MM``), every month
+    present.
     """
     today = today or clock_today()
     keys = list(kpis)
@@ -560,20 +647,12 @@ def trend(engine: Engine, *, scope: Scope, kpis: Iterable[str], months: int = 24
     period = Period(start, today, today)
     index = pd.period_range(start, today, freq="M")
     out = pd.DataFrame(index=index)
-    for name in _measures_for(keys):
-        measure = MEASURES[name]
-        if measure.when is None:
-            raise ValueError(f"{name} is judged as of today and has no monthly trend")
-        day = measure.when()
-        year, month = extract("year", day), extract("month", day)
-        stmt = (select(year.label("y"), month.label("m"), _aggregate(measure, period).label(name))
-                .select_from(_SOURCES[measure.counted].model)
-                .where(scope.where(_SOURCES[measure.counted].model), measure.condition(period))
-                .group_by(year, month))
-        with engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        values = {pd.Period(year=int(y), month=int(m), freq="M"): v for y, m, v in rows}
-        out[name] = [int(values.get(p, 0)) for p in index]
+    for (counted, when), group in _by_kind_and_day(_measures_for(keys)).items():
+        if when is None:
+            raise ValueError(f"{group[0]} is judged as of today and has no monthly trend")
+        for names in _batches(group):
+            out[names] = _monthly(engine, counted, when, names, scope=scope, period=period,
+                                  index=index)
     out.index = out.index.strftime("%Y-%m")
     return _values(out, keys)
 

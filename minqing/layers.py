@@ -28,7 +28,10 @@ Creating versions (for the planner and for imports)
    version is not current yet; the returned :class:`LayerInfo` maps codes to grid ids.
 2. :func:`publish_layer` makes it current (an audited event: who, when, why); with
    ``expected_current`` it refuses when someone else published meanwhile.
-3. :func:`restore_layer` makes an older version current again (audited as "restore").
+3. :func:`restore_layer` makes an older version current again (audited as "restore");
+   :func:`restore_town` brings back one town of an older version as a new version, every other
+   town staying as it is (audited as "restore" too).
+4. On every publish and restore the service groups follow (:mod:`minqing.group_sync`).
 
 :func:`snapshot_current` records what is in the working tables as a version (the demo generator
 and a first import into an empty store use it). :func:`list_layers`, :func:`current_layer`,
@@ -50,7 +53,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
-from minqing import clock
+from minqing import clock, group_sync
 from minqing.errors import ConflictError, InputError, NotFoundError
 from minqing.models import (
     Case,
@@ -64,7 +67,7 @@ from minqing.models import (
 )
 from minqing.scope import Scope
 
-SOURCES = ("initial", "import", "plan")
+SOURCES = ("initial", "import", "plan", "restore")
 _BATCH = 20_000
 
 
@@ -115,6 +118,7 @@ class PublishResult:
     cases_moved: int
     grids_retired: list[int]
     grids_added: list[int]
+    groups: dict = field(default_factory=dict)  # what the service groups did (group_sync)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -436,7 +440,8 @@ def _by_location(homes: pd.DataFrame, rows: list[dict]) -> np.ndarray:
 
 
 def publish_layer(engine: Engine, *, layer_id: int, actor: str, reason: str,
-                  expected_current: int | None = None, action: str = "publish") -> PublishResult:
+                  expected_current: int | None = None, action: str = "publish",
+                  detail: dict | None = None) -> PublishResult:
     """Make version ``layer_id`` current: the working tables are rewritten to mirror it.
 
     Households move to their grid in the version; diary entries and cases follow their household
@@ -462,8 +467,10 @@ def publish_layer(engine: Engine, *, layer_id: int, actor: str, reason: str,
         conn.execute(update(GridLayer).values(is_current=False))
         conn.execute(update(GridLayer).where(GridLayer.id == layer_id).values(is_current=True))
         record_event(conn, layer_id, actor, action, reason.strip(),
-               {"previous": previous, "households_moved": result[0], "entries_moved": result[1],
-                "cases_moved": result[2], "grids_retired": result[3], "grids_added": result[4]})
+                     {"previous": previous, "households_moved": result[0],
+                      "entries_moved": result[1], "cases_moved": result[2],
+                      "grids_retired": result[3], "grids_added": result[4],
+                      "groups": result[5], **(detail or {})})
         layer = _get(conn, layer_id)
     return PublishResult(layer, previous, *result)
 
@@ -475,7 +482,54 @@ def restore_layer(engine: Engine, *, layer_id: int, actor: str, reason: str,
                          expected_current=expected_current, action="restore")
 
 
-def _apply(conn: Connection, layer_id: int) -> tuple[int, int, int, list[int], list[int]]:
+def restore_town(engine: Engine, *, layer_id: int, town_id: int, actor: str, reason: str,
+                 expected_current: int | None = None) -> PublishResult:
+    """Bring back one town's grids and assignment from an older version, keeping every other
+    town as it is now: a new version (source "restore", derived from the current one) made
+    current at once and audited as "restore" with the version and town it came from.
+
+    Households of the town added since that version are assigned by location, as on any
+    publish; grids of the town created since then are merged away (their service groups
+    dissolve into their heirs', :mod:`minqing.group_sync`).
+    """
+    actor = _check_actor(actor)
+    if not (reason or "").strip():
+        raise InputError("layers.error.reason", field="reason")
+    source = get_layer(engine, layer_id)
+    current = current_layer(engine)
+    if current is None:
+        raise InputError("layers.error.no_current", field="layer_id")
+    if expected_current is not None and current.id != expected_current:
+        raise ConflictError("layers.error.conflict")
+    with engine.connect() as conn:
+        grids = conn.execute(select(LayerGrid).where(LayerGrid.layer_id == layer_id,
+                                                     LayerGrid.town_id == town_id)).all()
+        assignment = dict(conn.execute(
+            select(LayerHousehold.household_id, LayerGrid.code)
+            .join(LayerGrid, (LayerGrid.layer_id == LayerHousehold.layer_id)
+                  & (LayerGrid.grid_id == LayerHousehold.grid_id))
+            .join(Household, Household.id == LayerHousehold.household_id)
+            .where(LayerHousehold.layer_id == layer_id, LayerGrid.town_id == town_id,
+                   Household.town_id == town_id)).all())
+    if not grids:
+        raise InputError("layers.error.town_absent", field="town_id", number=source.number)
+    specs = [GridSpec(code=g.code, name=g.name, town_id=g.town_id, area_id=g.area_id,
+                      kind=g.kind, geom=g.geom, village=g.village or "", grid_id=g.grid_id)
+             for g in grids]
+    draft = create_layer(engine, grids=specs, assignment=assignment, actor=actor, reason=reason,
+                         label=f"← {source.number}", source="restore", parent_id=current.id,
+                         town_ids=[town_id])
+    try:
+        return publish_layer(engine, layer_id=draft.id, actor=actor, reason=reason,
+                             expected_current=current.id, action="restore",
+                             detail={"restored": source.number, "town": town_id})
+    except Exception:
+        drop_layer(engine, layer_id=draft.id)
+        raise
+
+
+def _apply(conn: Connection,
+           layer_id: int) -> tuple[int, int, int, list[int], list[int], dict]:
     # households added since the version was made: assign them by location, into the version
     homes = pd.DataFrame(conn.execute(select(Household.id, Household.town_id, Household.lon,
                                              Household.lat, Household.grid_id)).all(),
@@ -540,8 +594,8 @@ def _apply(conn: Connection, layer_id: int) -> tuple[int, int, int, list[int], l
                 cases += max(res.rowcount, 0)
 
     # entries with no household on a grid that left: to the grid that took most of its homes
+    succ = _successors(conn, retired, old, new, lgrids) if retired else {}
     if retired:
-        succ = _successors(conn, retired, old, new, lgrids)
         for model in (DiaryEntry, Case):
             t = model.__table__
             for gone, heir in succ.items():
@@ -554,7 +608,11 @@ def _apply(conn: Connection, layer_id: int) -> tuple[int, int, int, list[int], l
                     entries += max(res.rowcount, 0)
                 else:
                     cases += max(res.rowcount, 0)
-    return len(moved_ids), entries, cases, retired, added
+    came_from = {g: Counter(old[new == g].tolist()).most_common(1)[0][0]
+                 for g in added if (new == g).any()}
+    groups = group_sync.follow_layer(conn, active=in_layer, retired=retired, added=added,
+                                     heirs=succ, came_from=came_from)
+    return len(moved_ids), entries, cases, retired, added, groups
 
 
 def _successors(conn: Connection, retired: list[int], old: np.ndarray, new: np.ndarray,

@@ -44,8 +44,9 @@ def page_url(page: str, *, base: str = "./", fragment: str | None = None,
     ----------
     page : one of :data:`PAGES`.
     base : ``"./"`` (default) for links inside the app's own pages (they resolve against the
-        app's URL, wherever it is mounted); ``"/"`` for links from a component's iframe (the
-        map popups), which would otherwise resolve against the component's own address.
+        app's URL, wherever it is mounted); :func:`mount_base` for links from a component's
+        iframe (the map popups), which would otherwise resolve against the component's own
+        address.
     fragment : text after ``#`` (percent-encoded); Streamlit's LinkColumn shows it as the link
         text with ``display_text=r"#(.+)$"``.
     params : query parameters; ``None`` values are left out.
@@ -64,6 +65,20 @@ def page_url(page: str, *, base: str = "./", fragment: str | None = None,
     if fragment is not None:
         url += "#" + quote(str(fragment), safe="")
     return url
+
+
+def mount_base(base_url_path: str | None) -> str:
+    """The absolute prefix of the app's pages for links from a component's iframe (the map
+    popups): ``"/"``, or ``"/minqing/"`` when the app is served under ``server.baseUrlPath``
+    ``minqing`` (behind a reverse proxy that mounts it there).
+
+    Examples
+    --------
+    >>> mount_base(""), mount_base("minqing"), mount_base("/apps/minqing/")
+    ('/', '/minqing/', '/apps/minqing/')
+    """
+    inner = (base_url_path or "").strip("/")
+    return f"/{inner}/" if inner else "/"
 
 
 def case_url(case_id: int, **kw: object) -> str:

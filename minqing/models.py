@@ -171,6 +171,8 @@ class DiaryEntry(Base):
         Index("ix_diary_grid_date", "grid_id", "entry_date"),
         Index("ix_diary_town_date", "town_id", "entry_date"),
         Index("ux_diary_entries_entry_key", "entry_key", unique=True),
+        # covers the KPI queries (minqing.kpi): period, grid, cadre, kind, household
+        Index("ix_diary_date_kpi", "entry_date", "grid_id", "cadre_id", "kind", "household_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,9 +25,10 @@ from sqlalchemy import Engine, func, select
 from geo.adjacency import HouseholdGraph, components, cut_edges, household_graph, polsby_popper
 from geo.rebalance import Note, rebalance_town
 from geo.regrid import redraw
-from minqing import i18n, layers
+from minqing import group_sync, i18n, layers
 from minqing.access import PLANS_GRIDS, AccessDenied
 from minqing.errors import InputError
+from minqing.group_sync import BACKBONE_ROLES
 from minqing.models import Grid, GroupMember, Household, ServiceGroup, Town
 from minqing.scope import Scope
 from minqing.sizing import Bounds, deviation
@@ -38,6 +39,7 @@ __all__ = [
     "compare_grids",
     "export_xlsx",
     "grid_balance",
+    "group_effects",
     "household_at",
     "household_ids",
     "move_households",
@@ -53,7 +55,6 @@ __all__ = [
     "town_balance",
 ]
 
-BACKBONE_ROLES = ("central_household", "service_worker")
 _KX, _KY = 111_320.0, 110_574.0
 
 
@@ -266,6 +267,8 @@ def propose(engine: Engine, *, scope: Scope, town_ids: Iterable[int], bounds: Bo
             kind_of=dict(zip(mine["grid_id"], mine["kind"], strict=True)),
             village_of=dict(zip(mine["grid_id"], mine["village"], strict=True)),
             bounds=bounds.grids, locked_grids=locked_grids & set(mine["grid_id"]),
+            shapes={int(g): _to_metres(geom, origin)
+                    for g, geom in zip(mine["grid_id"], mine["geom"], strict=True)},
             locked=h["locked"].to_numpy(), town=_to_metres(town.geom, origin),
             progress=town_progress, cancel=cancel, first_label=next_label)
         homes.iloc[rows, homes.columns.get_loc("after")] = plan.labels
@@ -316,7 +319,7 @@ def _redraw(p: Proposal, town_ids: Iterable[int]) -> None:
         before = {int(k): v for k, v in zip(g["label"], g["geom_before"], strict=True)
                   if v is not None}
         new = redraw(h["lon"].to_numpy(), h["lat"].to_numpy(), h["before"].to_numpy(),
-                     h["after"].to_numpy(), before)
+                     h["after"].to_numpy(), before, origin=p.origins.get(town))
         holders = set(h["after"].unique().tolist())
         after = [new.get(int(k), before.get(int(k))) if int(k) in holders else None
                  for k in g["label"]]
@@ -477,6 +480,33 @@ def compare_grids(p: Proposal) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def group_effects(engine: Engine, p: Proposal, *, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
+    """What publishing ``p`` would do to each grid's service group (the rules of
+    :mod:`minqing.group_sync`): label, effect ("dissolved", "created", "changed" or ""), into
+    (the heir's / parent's label), members_out, backbone_in and ``text``, the effect in words
+    for the compare table."""
+    h = p.households
+    before, after = set(h["before"].tolist()), set(h["after"].tolist())
+    labels = p.grids[["label"]].assign(
+        retired=p.grids["label"].isin(before) & ~p.grids["label"].isin(after))
+    out = group_sync.preview(engine, households=h[["household_id", "before", "after"]],
+                             labels=labels)
+    code = dict(zip(p.grids["label"], p.grids["code"], strict=True))
+
+    def text(row) -> str:
+        into = code.get(row.into, row.into)
+        if row.effect == "dissolved":
+            return i18n.t("plan.group.dissolved", lang, n=row.members_out, into=into)
+        if row.effect == "created":
+            return i18n.t("plan.group.created", lang, into=into)
+        if row.effect == "changed":
+            return i18n.t("plan.group.changed", lang, inn=row.backbone_in, out=row.members_out)
+        return ""
+
+    out["text"] = [text(r) for r in out.itertuples()]
+    return out
+
+
 def _pp(p: Proposal, geoms: pd.Series, towns: pd.Series) -> list[float | None]:
     out: list[float | None] = []
     for geom, town in zip(geoms, towns, strict=True):
@@ -546,10 +576,15 @@ def summary(p: Proposal, table: pd.DataFrame | None = None) -> Summary:
     )
 
 
-def export_xlsx(p: Proposal, *, lang: str, town_names: dict[int, str]) -> bytes:
-    """The proposal for the approval meeting: the summary, the grid table and the moves."""
+def export_xlsx(p: Proposal, *, lang: str, town_names: dict[int, str],
+                groups: pd.DataFrame | None = None) -> bytes:
+    """The proposal for the approval meeting: the summary, the grid table (with what happens to
+    each service group when ``groups``, from :func:`group_effects`, is given) and the moves."""
     t = lambda key, **kw: i18n.t(key, lang, **kw)  # noqa: E731
     table = compare_grids(p)
+    if groups is not None:
+        table = table.merge(groups[["label", "text"]].rename(columns={"text": "group"}),
+                            on="label", how="left")
     s = summary(p, table)
     towns = "、".join(town_names.get(x, str(x)) for x in p.town_ids)
     filters = [(t("plan.x.towns"), towns), (t("plan.x.base"), str(p.base_layer_id or ""))]
@@ -564,7 +599,7 @@ def export_xlsx(p: Proposal, *, lang: str, town_names: dict[int, str]) -> bytes:
     })
     grid_cols = ["code", "name", "village", "before", "after", "low", "high", "deviation_before",
                  "deviation_after", "in_bounds", "contiguous", "compactness_before",
-                 "compactness_after", "status"]
+                 "compactness_after", "status", *(["group"] if groups is not None else [])]
     grids = table[grid_cols].copy()
     grids.insert(0, "town", table["town_id"].map(town_names))
     grids["in_bounds"] = grids["in_bounds"].map({True: t("plan.yes"), False: t("plan.no")})
@@ -645,11 +680,21 @@ def publish(engine: Engine, p: Proposal, *, scope: Scope, reason: str,
 
 
 def restore(engine: Engine, *, scope: Scope, layer_id: int, reason: str,
-            expected_current: int | None = None) -> layers.PublishResult:
-    """Make an older layer version current again (audited as the viewer; planning roles of the
-    whole district only, since a version spans every town)."""
-    require_planner(scope)
-    if scope.viewer is not None and scope.level != "district":
-        raise AccessDenied("plan.error.outside")
-    return layers.restore_layer(engine, layer_id=layer_id, actor=scope.actor("system"),
-                                reason=reason, expected_current=expected_current)
+            expected_current: int | None = None,
+            town_id: int | None = None) -> layers.PublishResult:
+    """Make an older layer version current again, audited as the viewer.
+
+    Without ``town_id`` the whole version comes back (planning roles of the whole district
+    only, since a version spans every town); with it, only that town's grids and assignment
+    come back and every other town stays as it is (:func:`minqing.layers.restore_town`), which
+    a planning role may do for a town of its jurisdiction.
+    """
+    require_planner(scope, [] if town_id is None else [town_id])
+    if town_id is None:
+        if scope.viewer is not None and scope.level != "district":
+            raise AccessDenied("plan.error.outside")
+        return layers.restore_layer(engine, layer_id=layer_id, actor=scope.actor("system"),
+                                    reason=reason, expected_current=expected_current)
+    return layers.restore_town(engine, layer_id=layer_id, town_id=int(town_id),
+                               actor=scope.actor("system"), reason=reason,
+                               expected_current=expected_current)

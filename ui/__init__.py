@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from minqing import i18n
 from minqing.accounts import jurisdiction_label
-from minqing.links import parse_id
+from minqing.links import mount_base, parse_id
 from minqing.registry import data_version, dataset_info, town_choices
 from minqing.scope import Scope, Viewer
 from minqing.settings import load_settings
@@ -27,6 +27,11 @@ def _engine_for(url: str) -> Engine:
 def engine() -> Engine:
     """The shared engine for the configured URL (thread-safe; one pool per app process)."""
     return _engine_for(load_settings().database_url)
+
+
+def link_base() -> str:
+    """Where links from the maps' popups start: the app's mount path (``server.baseUrlPath``)."""
+    return mount_base(st.get_option("server.baseUrlPath"))
 
 
 def lang() -> str:

@@ -1,8 +1,12 @@
 """The district map's readers for the page, cached per data version (Streamlit glue).
 
 :class:`CachedSource` is :class:`geo.district.MapSource` with each reader behind
-``st.cache_data``: the builder (:func:`geo.district.district_map`) is the same one the
+``st.cache_resource``: the builder (:func:`geo.district.district_map`) is the same one the
 benchmark and the tests call with the plain source.
+
+``cache_resource``, not ``cache_data``: every session shares one copy of the frames and layers
+instead of unpickling its own on every run (the grid geometry's WKB alone was ~7% of the
+server's CPU per map view, bench/load.py). Nothing downstream changes them in place.
 """
 
 from __future__ import annotations
@@ -14,22 +18,24 @@ from geo import district
 __all__ = ["CachedSource"]
 
 
-@st.cache_data(ttl=900, show_spinner=False, max_entries=16)
+@st.cache_resource(ttl=900, show_spinner=False, max_entries=16)
 def _frames(_engine, version: str, scope, day):
     return district.MapSource(_engine, scope=scope, today=day, lang="").frames()
 
 
-@st.cache_data(ttl=900, show_spinner=False, max_entries=16)
+@st.cache_resource(ttl=900, show_spinner=False, max_entries=16)
 def _base(_engine, version: str, scope, day, lang: str, gcj02: bool):
     return district.base_layers(*_frames(_engine, version, scope, day), lang, gcj02=gcj02)
 
 
-@st.cache_data(ttl=900, show_spinner=False, max_entries=32)
-def _overlay(_engine, version: str, scope, day, lang: str, gcj02: bool, kind: str):
-    return district.MapSource.overlay(CachedSource(_engine, version, scope, day, lang, gcj02), kind)
+@st.cache_resource(ttl=900, show_spinner=False, max_entries=32)
+def _overlay(_engine, version: str, scope, day, lang: str, gcj02: bool, link_base: str,
+             kind: str):
+    source = CachedSource(_engine, version, scope, day, lang, gcj02, link_base)
+    return district.MapSource.overlay(source, kind)
 
 
-@st.cache_data(ttl=300, show_spinner=False, max_entries=64)
+@st.cache_resource(ttl=300, show_spinner=False, max_entries=64)
 def _in_box(_engine, version: str, scope, box, limit: int):
     return district.MapSource.households_in_box(CachedSource(_engine, version, scope, None, "", False),
                                                 box, limit)
@@ -41,8 +47,9 @@ class CachedSource(district.MapSource):
     ``_in_box`` is keyed by the snapped box (:func:`geo.viewport.load_box`), so panning back
     and forth over the same streets reads the store once."""
 
-    def __init__(self, engine, version, scope, day, lang, gcj02) -> None:
-        super().__init__(engine, scope=scope, today=day, lang=lang, gcj02=gcj02)
+    def __init__(self, engine, version, scope, day, lang, gcj02, link_base="/") -> None:
+        super().__init__(engine, scope=scope, today=day, lang=lang, gcj02=gcj02,
+                         link_base=link_base)
         self.version = version
 
     def frames(self):
@@ -53,7 +60,7 @@ class CachedSource(district.MapSource):
 
     def overlay(self, kind):
         return _overlay(self.engine, self.version, self.scope, self.today, self.lang, self.gcj02,
-                        kind)
+                        self.link_base, kind)
 
     def households_in_box(self, box, limit):
         return _in_box(self.engine, self.version, self.scope, box, limit)

@@ -172,13 +172,17 @@ def _results(p: planner.Proposal) -> None:
                         key="plan_compare_town")
     _compare_maps(p, table, town)
     only = st.toggle(ui.t("plan.compare.changed_only"), value=True, key="plan_changed_only")
+    groups = planner.group_effects(ui.engine(), p, lang=ui.lang())
+    table = table.merge(groups[["label", "text"]].rename(columns={"text": "group"}), on="label",
+                        how="left")
     shown = table[(table["town_id"] == town) & ((table["status"] != "unchanged") | (not only))]
     cols = ["code", "name", "before", "after", "low", "high", "deviation_before",
             "deviation_after", "in_bounds", "contiguous", "compactness_before",
-            "compactness_after", "status"]
+            "compactness_after", "status", "group"]
     st.dataframe(shown[cols].assign(status=shown["status"].map(lambda v: ui.t(f"plan.status.{v}"))),
                  hide_index=True, width="stretch",
                  column_config={c: ui.t(f"plan.col.{c}") for c in cols})
+    st.caption(ui.t("plan.group.rule"))
     with st.expander(ui.t("plan.moves", n=s.moved)):
         mv = planner.moves(p)
         st.dataframe(mv[mv["town_id"] == town].drop(columns=["town_id", "household_id"]),
@@ -188,7 +192,8 @@ def _results(p: planner.Proposal) -> None:
                                     "to_grid": ui.t("plan.col.to_grid")})
     lang = ui.lang()
     st.download_button(ui.t("plan.export"),  # built when clicked, not on every rerun
-                       lambda: planner.export_xlsx(p, lang=lang, town_names=names),
+                       lambda: planner.export_xlsx(p, lang=lang, town_names=names,
+                                                   groups=groups),
                        file_name="rebalance.xlsx", key="plan_export",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     edit_section(p, town)
@@ -308,6 +313,15 @@ def publish_form(p: planner.Proposal) -> None:
     st.cache_data.clear()
     st.success(ui.t("plan.publish.done", number=result.layer.number,
                     moved=result.households_moved))
+    _groups_done(result)
+
+
+def _groups_done(result: layers.PublishResult) -> None:
+    """What the service groups did on a publish or restore (minqing.group_sync)."""
+    g = result.groups
+    st.info(ui.t("plan.publish.groups", dissolved=len(g.get("dissolved", [])),
+                 created=len(g.get("created", [])), returned=len(g.get("returned", [])),
+                 backbone=g.get("backbone", 0)))
 
 
 # --- pairings -----------------------------------------------------------------------------------
@@ -391,27 +405,39 @@ def versions_section() -> None:
                            basemap=basemap()),
                   key="plan_ver_map", height=MAP_HEIGHT, use_container_width=True,
                   returned_objects=[])
-    if not chosen.is_current and own_scope().level == "district":
-        with st.form("plan_restore"):
-            st.markdown(ui.t("plan.ver.restore_title", number=chosen.number))
-            reason = st.text_area(ui.t("plan.publish.reason"), height=68)
-            go = st.form_submit_button(ui.t("plan.ver.restore"), type="primary")
-        if go:
-            try:
-                result = planner.restore(engine, scope=own_scope(), layer_id=chosen.id,
-                                         reason=reason)
-            except DomainError as exc:
-                show_error(exc)
-                return
-            st.cache_data.clear()
-            st.success(ui.t("plan.ver.restored", number=result.layer.number,
-                            moved=result.households_moved))
+    if not chosen.is_current and own_scope().level in ("district", "town"):
+        _restore_form(chosen, town, names)
     st.markdown(f"**{ui.t('plan.ver.events')}**")
     events = layers.layer_events(engine)
     events = events.assign(action=events["action"].map(lambda v: ui.t(f"plan.action.{v}")))
     events = events.drop(columns=["data"])
     st.dataframe(events, hide_index=True, width="stretch",
                  column_config={c: ui.t(f"plan.ev.col.{c}") for c in events.columns})
+
+
+def _restore_form(chosen: layers.LayerInfo, town: int, names: dict[int, str]) -> None:
+    """Restore an older version: the whole of it (district planners), or only the chosen town,
+    every other town staying as it is (any planner of that town)."""
+    scope = own_scope()
+    with st.form("plan_restore"):
+        st.markdown(ui.t("plan.ver.restore_title", number=chosen.number))
+        whole = scope.level == "district" and st.radio(
+            ui.t("plan.ver.restore_what"), [True, False], horizontal=True, key="plan_ver_whole",
+            format_func=lambda w: ui.t("plan.ver.whole") if w else ui.t(
+                "plan.ver.town_only", town=names.get(town, town)))
+        reason = st.text_area(ui.t("plan.publish.reason"), height=68)
+        go = st.form_submit_button(ui.t("plan.ver.restore"), type="primary")
+    if not go:
+        return
+    try:
+        result = planner.restore(ui.engine(), scope=scope, layer_id=chosen.id, reason=reason,
+                                 town_id=None if whole else town)
+    except DomainError as exc:
+        show_error(exc)
+        return
+    st.cache_data.clear()
+    st.success(ui.t("plan.ver.restored", number=chosen.number, moved=result.households_moved))
+    _groups_done(result)
 
 
 # --- bounds -------------------------------------------------------------------------------------

@@ -126,7 +126,7 @@ def blank(values) -> list:
     return ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in values]
 
 
-@st.cache_data(ttl=600, show_spinner=False)
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=64)  # shared, read-only
 def _unreviewed(_engine, data_version: str, scope, day) -> pd.Series:
     from minqing.supervision.reviews import unreviewed_by_grid
 

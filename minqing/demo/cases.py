@@ -79,6 +79,10 @@ class _Plan:
     new_deadline: np.ndarray  # deadline set by the consultation
     satisfaction: np.ndarray
     explain: np.ndarray  # liaison cases that cannot be done yet: explained to the resident
+    reopen: np.ndarray  # rework (返工): the resident was not satisfied, the case is reopened
+    redo_deadline: np.ndarray  # the deadline set on reopening
+    redo_result: np.ndarray  # the second result; the second feedback comes on ``feedback2``
+    feedback2: np.ndarray
 
 
 def struggling_towns(n_towns: int) -> frozenset[int]:
@@ -121,9 +125,18 @@ def _plan(track: np.ndarray, opened: np.ndarray, consulted: np.ndarray, as_of: d
     satisfaction[unhappy] = 2
     close[unhappy] = NEVER
     explain = (track == "liaison") & (rng.random(n) < 0.25)
+    # rework: an unsatisfied resident sends a few cases back (more in the lagging towns); the
+    # case is reopened with a fresh deadline, done again and closed after a second visit
+    rework = (rng.random(n) < np.where(lagging, 0.07, 0.025)) & ~stuck & ~unhappy
+    reopen = np.where(rework, feedback + rng.integers(0, 3, n), NEVER)
+    redo_deadline = reopen + rng.integers(10, 21, n)
+    redo_result = reopen + rng.integers(3, 11, n)
+    feedback2 = redo_result + rng.integers(0, 4, n)
+    close = np.where(rework, feedback2 + rng.integers(0, 3, n), close)
+    satisfaction[rework] = 2  # the first feedback; the second one is satisfied
     return _Plan(start, assign, reply, np.where(stuck, NEVER, result),
                  np.where(stuck, NEVER, feedback), close, deadline, new_deadline, satisfaction,
-                 explain)
+                 explain, reopen, redo_deadline, redo_result, feedback2)
 
 
 def make_cases(d: Diary, grids: GridPlan, cadres: Cadres, as_of: dt.date,
@@ -192,7 +205,7 @@ def _live(c: Cases, d: Diary, cadres: Cadres, plan: _Plan, consulted: np.ndarray
     opened = c.opened.astype(dt.date).tolist()
     leaders = names(rng, n).tolist()
     pick = rng.integers(3, size=(n, 4))
-    minutes = 9 * 60 + 50 * np.arange(8)[None, :] + rng.integers(0, 45, (n, 8))
+    minutes = 9 * 60 + 40 * np.arange(12)[None, :] + rng.integers(0, 35, (n, 12))
     town = grids.town[d.grid[c.entry]].tolist()
     for i in range(n):
         writer = cadres.name[int(d.cadre[c.entry[i]])]
@@ -269,6 +282,16 @@ def _steps(c: Cases, i: int, plan: _Plan, consulted: bool, track: str, writer: s
     sat, sat_cn = SATISFACTION[k], texts.SATISFACTION_CN[k]
     steps.append(("feedback", "feedback", writer, f"回访群众：{sat_cn}", int(plan.feedback[i]),
                   {"satisfaction": sat, "feedback": texts.FEEDBACK[k][pick[3]]}))
+    if plan.reopen[i] != NEVER:
+        sat, sat_cn = SATISFACTION[0], texts.SATISFACTION_CN[0]
+        steps.append(("reopen", "handling", writer, "群众不满意，重新办理", int(plan.reopen[i]),
+                      {"deadline": opened + dt.timedelta(days=int(plan.redo_deadline[i])),
+                       "satisfaction": None, "feedback": None}))
+        steps.append(("result", "result", resp, "登记重新办理的结果", int(plan.redo_result[i]),
+                      {"result": texts.RESULTS[track][(pick[2] + 1) % 3]}))
+        steps.append(("feedback", "feedback", writer, f"再次回访群众：{sat_cn}",
+                      int(plan.feedback2[i]),
+                      {"satisfaction": sat, "feedback": texts.FEEDBACK[0][pick[3]]}))
     close = int(plan.close[i])
     steps.append(("close", "closed", writer, f"群众{sat_cn}，予以销号", close,
                   {"closed_on": opened + dt.timedelta(days=min(close, NEVER - 1))}))

@@ -18,6 +18,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "layers.error.household": ("住户 {household} 不存在。", "Household {household} does not exist."),
     "layers.error.no_grid": ("镇街 {town} 有住户但没有网格。", "Town {town} has households but no grid."),
     "layers.error.no_current": ("尚无当前网格图层版本。", "There is no current grid layer version yet."),
+    "layers.error.town_absent": ("第 {number} 版中没有该镇街的网格。", "Version {number} has no grids in that town."),
     "layers.error.conflict": (
         "在您编制方案期间，已有他人发布了新的网格图层版本。请重新载入后再做方案。",
         "Someone published another grid layer version while you were planning. Reload and plan again.",
@@ -96,6 +97,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan.status.changed": ("调整", "changed"),
     "plan.status.unchanged": ("不变", "unchanged"),
     "plan.col.town": ("镇街", "Town"),
+    "plan.col.group": ("服务组", "Service group"),
+    "plan.group.dissolved": (
+        "撤销，{n} 名成员并入 {into} 的服务组",
+        "dissolved: its {n} members join {into}'s group",
+    ),
+    "plan.group.created": ("新建，组长暂由 {into} 的组长兼任", "new group, led by {into}'s leader for now"),
+    "plan.group.changed": ("骨干 +{inn} / −{out}（随住户调整）", "backbone +{inn} / −{out} (follow their households)"),
+    "plan.group.rule": (
+        "发布后：撤并网格的服务组撤销，成员（不减一人）并入接收其住户最多的网格的服务组，恢复旧版本时回到原组；"
+        "调整住户中的中心户、社区服务员随住户转入新网格的服务组；新网格新建服务组，组长暂由原网格组长兼任。",
+        "On publishing: the group of a grid merged away is dissolved and every member joins the group "
+        "of the grid that takes most of its households (they return if the old version is restored); "
+        "central households and community service workers whose household moves join the new grid's "
+        "group; a new grid gets a group, led by its parent grid's leader for now.",
+    ),
     "plan.col.code": ("网格编码", "Grid code"),
     "plan.col.name": ("网格名称", "Grid"),
     "plan.col.village": ("村（社区）", "Village / community"),
@@ -225,6 +241,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan.publish.label": ("版本名称（可选）", "Version name (optional)"),
     "plan.publish.go": ("发布", "Publish"),
     "plan.publish.done": ("已发布第 {number} 版网格图层，{moved} 户调整了网格。", "Published grid layer version {number}; {moved} households changed grid."),
+    "plan.publish.groups": (
+        "服务组：{dissolved} 个撤销并入相邻网格，{created} 个新建，{returned} 个恢复，{backbone} 名骨干随住户调整。",
+        "Service groups: {dissolved} dissolved into a neighbour's, {created} created, {returned} restored; "
+        "{backbone} backbone members followed their household.",
+    ),
     "plan.level.district": ("区级", "District"),
     "plan.level.town": ("镇（街道）级", "Town"),
     "plan.level.village": ("村（社区）级", "Village"),
@@ -247,6 +268,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan.source.initial": ("初始", "initial"),
     "plan.source.import": ("导入", "import"),
     "plan.source.plan": ("规划", "plan"),
+    "plan.source.restore": ("按镇街恢复", "town restored"),
     "plan.ver.col.number": ("版本", "Version"),
     "plan.ver.col.current": ("当前", "Current"),
     "plan.ver.col.source": ("来源", "Source"),
@@ -259,6 +281,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan.ver.view": ("查看版本", "View version"),
     "plan.ver.restore_title": ("恢复第 {number} 版为当前版本", "Restore version {number} as the current one"),
     "plan.ver.restore": ("恢复", "Restore"),
+    "plan.ver.restore_what": ("恢复范围", "What to restore"),
+    "plan.ver.whole": ("全区（整个版本）", "The whole district (the whole version)"),
+    "plan.ver.town_only": ("仅{town}，其他镇街保持现状", "Only {town}; the other towns stay as they are"),
     "plan.ver.restored": ("已恢复第 {number} 版，{moved} 户调整了网格。", "Restored version {number}; {moved} households changed grid."),
     "plan.ver.events": ("操作记录", "Audit trail"),
     "plan.action.create": ("创建", "created"),

@@ -216,6 +216,31 @@ def test_street_zoom_shows_households_in_view_and_the_link_reproduces_it(
     assert page.blocked_requests == []
 
 
+def test_the_opening_view_is_not_reported_until_it_matters(page, app_url, browser_demo_url,
+                                                          sign_in_as):
+    """Opening on the whole town with no households, the first report would only rerun the
+    page for nothing: it is swallowed (the address gains no view). Households switched on
+    afterwards ask for the view, and get the households in it (a small town: points)."""
+    sign_in_as("district_supervisor")
+    town_id = _first_town(browser_demo_url)
+    sent: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda data: sent.append(len(data))))
+    _open_map(page, f"{app_url}/map?town={town_id}")
+    frame = _map_frame(page)
+    page.wait_for_timeout(1500)  # st_folium reports within 250 ms of a move
+    assert frame.evaluate("() => window.mqViewUnsent") is True
+    assert "view=" not in page.url
+    quiet = len(sent)
+    page.get_by_role("button", name="住户", exact=True).click()
+    frame.wait_for_function("() => window.mqHouseholds && window.mqHouseholds.mode === 'household'")
+    assert len(sent) >= quiet + 2  # the overlay click, then the view the cells asked for
+    assert frame.evaluate("() => window.mqViewUnsent") is False
+    # the first real move is reported as usual
+    frame.evaluate("() => { window.map.panBy([40, 0], {animate: false}); }")
+    page.wait_for_url(re.compile(r"view="), wait_until="commit")
+    assert page.blocked_requests == []
+
+
 def test_map_controls_search_home_and_plain_attribution(page, app_url, browser_demo_url,
                                                         sign_in_as):
     sign_in_as("district_supervisor")

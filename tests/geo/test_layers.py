@@ -194,6 +194,10 @@ def test_case_rows_colour_by_track_place_missing_locations_in_grid(grids):
     assert rows[0][2] != rows[1][2]
     assert "绿色通道" in rows[1][4]  # the green channel is marked wherever a case appears
     assert "绿色通道" not in rows[0][4]
+    assert "href='/case?case=1'" in rows[0][4]
+    # served under a mount path (server.baseUrlPath), the popup links stay inside the app
+    mounted = case_rows(cases, grids, "zh", link_base="/minqing/")
+    assert "href='/minqing/case?case=1'" in mounted[0][4]
 
 
 def test_hexbin_counts_every_household_once():

@@ -228,3 +228,32 @@ def test_redraw_keeps_the_tiling_and_each_household_in_its_grid():
         assert poly.geom_type == "Polygon"
         inside = shapely.contains_xy(poly, x[plan.labels == g], y[plan.labels == g])
         assert inside.all()
+
+
+def test_redraw_cuts_a_straight_border_and_keeps_the_others():
+    x, y = lattice(20, 10)
+    rng = np.random.default_rng(3)  # households jittered inside their cells of a 20 x 10 box
+    x, y = x + 0.5 + rng.uniform(-0.3, 0.3, x.size), y + 0.5 + rng.uniform(-0.3, 0.3, y.size)
+    grid = strips(x, [7, 10, 15])  # 70, 30, 50, 50
+    polygons = {1: box(0, 0, 7, 10), 2: box(7, 0, 10, 10), 3: box(10, 0, 15, 10),
+                4: box(15, 0, 20, 10)}
+    kind_of, village_of = kinds(grid)
+    plan = rebalance_town(x, y, grid, kind_of=kind_of, village_of=village_of, bounds=BOUNDS,
+                          shapes=polygons)
+    moved = plan.labels != grid
+    assert moved.sum() == 10
+    # the ten households of grid 1 nearest grid 2 (largest x) move
+    assert x[moved].min() > x[(grid == 1) & ~moved].max()
+    new = redraw(x, y, grid, plan.labels, polygons, origin=(0.0, 0.0))
+    assert set(new) == {1, 2}  # grids 3 and 4 keep their polygons
+    # one straight cut across the box between the households that stay and those that move:
+    # both grids are four-cornered, the rest of their borders as before, every household inside
+    border = shapely.line_merge(shapely.intersection(new[1].boundary, new[2].boundary))
+    assert border.geom_type == "LineString"
+    assert len(border.simplify(0).coords) == 2
+    assert sorted(round(c[1], 6) for c in border.coords) == [0, 10]
+    for g in (1, 2):
+        assert len(new[g].simplify(0).exterior.coords) == 5
+    assert shapely.union(new[1], new[2]).symmetric_difference(box(0, 0, 10, 10)).area < 1e-9
+    for g in (1, 2):
+        assert shapely.contains_xy(new[g], x[plan.labels == g], y[plan.labels == g]).all()

@@ -237,7 +237,7 @@ def test_case_events_follow_the_workflow_state_machine(demo_db_url):
     assert set(by_case) == set(cases)
     for case_id, seq in by_case.items():
         status, track, reply, closed_on, _deadline = cases[case_id][1:]
-        assert 1 <= len(seq) <= 8
+        assert 1 <= len(seq) <= 11  # open .. (reopen, result, feedback) .. close
         assert seq[0][2] == "open"
         assert seq[0][4] == "registered"
         assert seq[-1][4] == status
@@ -255,6 +255,26 @@ def test_case_events_follow_the_workflow_state_machine(demo_db_url):
         if track == "liaison" and status in ("result", "feedback", "closed"):
             assert reply, "a liaison result needs the department's reply first"
     assert json.loads(by_case[1][0][5])["deadline"][1] <= cases[1][5].isoformat()
+
+
+def test_some_cases_are_reworked_and_closed_after_a_second_visit(demo_db_url):
+    """The rework rate KPI has something to show: an unsatisfied resident sends a few cases
+    back; each is reopened with a fresh deadline and, once closed, closed over satisfied
+    feedback."""
+    with get_engine(demo_db_url).connect() as conn:
+        reopened = conn.execute(select(m.CaseEvent.case_id, m.CaseEvent.at, m.CaseEvent.data)
+                                .where(m.CaseEvent.action == "reopen")).all()
+        cases = {r[0]: r for r in conn.execute(select(
+            m.Case.id, m.Case.status, m.Case.satisfaction, m.Case.deadline))}
+    assert 0.005 * len(cases) <= len(reopened) <= 0.1 * len(cases), len(reopened)
+    for case_id, at, data in reopened:
+        change = json.loads(data)
+        assert change["status"] == ["feedback", "handling"]
+        assert change["satisfaction"] == ["unsatisfied", None]
+        assert change["deadline"][1] > at.date().isoformat()  # a fresh deadline
+        _, status, satisfaction, _ = cases[case_id]
+        if status == "closed":
+            assert satisfaction == "satisfied"
 
 
 def test_personal_fields_look_real_but_are_synthetic(demo_db_url):

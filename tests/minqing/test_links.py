@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from minqing.links import case_url, grid_url, household_url, page_url, parse_id, town_map_url
+from minqing.links import (
+    case_url,
+    grid_url,
+    household_url,
+    mount_base,
+    page_url,
+    parse_id,
+    town_map_url,
+)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -34,6 +42,13 @@ def test_page_addresses():
     assert page_url("overview") == "./overview"
     assert page_url("map", town=None, metric="open_cases") == "./map?metric=open_cases"
     assert case_url(5, base="/") == "/case?case=5"
+
+
+def test_the_mount_base_of_popup_links():
+    assert mount_base("") == mount_base(None) == "/"
+    assert mount_base("minqing") == "/minqing/"
+    assert mount_base("/apps/minqing/") == "/apps/minqing/"
+    assert case_url(5, base=mount_base("minqing")) == "/minqing/case?case=5"
 
 
 def test_fragments_are_percent_encoded():

@@ -295,3 +295,78 @@ def test_a_click_picks_the_nearest_household_of_the_grid(proposal_and_engine):
     # a kilometre away from every household of the grid: nothing
     far = planner.household_at(p, label, lon=mine["lon"].max() + 0.02, lat=first["lat"])
     assert far is None
+
+
+def test_the_compare_table_says_what_happens_to_a_merged_away_grids_group(proposal_and_engine):
+    from minqing.models import GroupMember, ServiceGroup
+
+    p, engine = proposal_and_engine
+    table = planner.compare_grids(p)
+    source = int(table[(table["after"] > 0) & (table["label"] > 0)]["label"].iloc[0])
+    target = planner.neighbours(p, source)[0]
+    # a hand edit that empties grid ``source`` into its neighbour: a merge
+    homes = p.households.loc[p.households["after"] == source, "household_id"].tolist()
+    merged = planner.move_households(p, homes, target)
+    effects = planner.group_effects(engine, merged, lang="en").set_index("label")
+    with engine.connect() as conn:
+        members = conn.scalar(select(func.count()).select_from(GroupMember)
+                              .join(ServiceGroup, ServiceGroup.id == GroupMember.group_id)
+                              .where(ServiceGroup.grid_id == source))
+    code = dict(zip(p.grids["label"], p.grids["code"], strict=True))
+    assert members > 0
+    assert effects.loc[source, "effect"] == "dissolved"
+    assert effects.loc[source, "into"] == target
+    assert effects.loc[source, "members_out"] == members
+    assert effects.loc[source, "text"] == (f"dissolved: its {members} members join "
+                                           f"{code[target]}'s group")
+    data = planner.export_xlsx(merged, lang="en", town_names={}, groups=effects.reset_index())
+    sheet = load_workbook(io.BytesIO(data))["Grids"]
+    header = [c.value for c in sheet[2]]
+    rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=3)]
+    by_code = {r[header.index("Grid code")]: r for r in rows}
+    assert by_code[code[source]][header.index("Service group")] == effects.loc[source, "text"]
+
+
+def test_a_town_planner_restores_their_town_and_the_other_towns_stay(sqlite_demo_url):
+    import json
+
+    engine = get_engine(sqlite_demo_url)
+    bounds = load_bounds(engine)
+    towns = planner.town_balance(planner.grid_balance(engine, scope=ALL, bounds=bounds))
+    first, second = (int(t) for t in towns["town_id"].iloc[:2])
+    v1 = layers.current_layer(engine)
+    for town in (first, second):
+        p = planner.propose(engine, scope=ALL, town_ids=[town], bounds=bounds)
+        assert len(planner.moves(p)) > 0
+        planner.publish(engine, p, scope=PLANNER, reason=f"调整 {town}")
+    v3 = layers.current_layer(engine)
+    with engine.connect() as conn:
+        entries = conn.scalar(select(func.count()).select_from(DiaryEntry))
+    mine = Viewer(account_id=5, username="tp", name="镇规划员", role="planner", level="town",
+                  jurisdiction_id=first).scope()
+    with pytest.raises(AccessDenied):  # a whole version spans every town
+        planner.restore(engine, scope=mine, layer_id=v1.id, reason="撤回")
+    with pytest.raises(AccessDenied):  # another town
+        planner.restore(engine, scope=mine, layer_id=v1.id, reason="撤回", town_id=second)
+    result = planner.restore(engine, scope=mine, layer_id=v1.id, reason="撤回", town_id=first)
+    assert result.households_moved > 0
+    # the town is back to version 1, the other town keeps version 3: read from the store
+    with engine.connect() as conn:
+        now = dict(conn.execute(select(Household.id, Household.grid_id)).all())
+        town_of = dict(conn.execute(select(Household.id, Household.town_id)).all())
+    old = layers.layer_assignment(engine, layer_id=v1.id, scope=ALL)
+    kept = layers.layer_assignment(engine, layer_id=v3.id, scope=ALL)
+    for frame, town in ((old, first), (kept, second)):
+        expected = {h: g for h, g in zip(frame["household_id"], frame["grid_id"], strict=True)
+                    if town_of[h] == town}
+        assert {h: now[h] for h in expected} == expected
+    _entries_follow_households(engine)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(DiaryEntry)) == entries
+    current = layers.current_layer(engine)
+    assert (current.number, current.source, current.parent_id) == (4, "restore", v3.id)
+    events = layers.layer_events(engine)
+    assert events["action"].iloc[0] == "restore"
+    assert events["actor"].iloc[0] == "镇规划员 (tp)"
+    data = json.loads(events["data"].iloc[0])
+    assert (data["restored"], data["town"]) == (v1.number, first)

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from minqing import i18n, layers
 from minqing.models import Household
+from minqing.scope import Scope
 from minqing.store import get_engine
 from tests.auth import sign_in
 from tests.conftest import APP
@@ -96,6 +97,38 @@ def test_propose_edit_publish_restore(url):
     assert set(events["actor"].tolist()[:3]) == {"规划员（演示） (planner)"}  # the signed-in planner
     with engine.connect() as conn:
         assert conn.scalar(select(Household.id).limit(1)) is not None
+
+
+def test_restore_only_one_town_from_the_versions_tab(url):
+    at = _open()
+    _button(at, t("plan.propose")).click().run()
+    compare = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    assert "group" in compare.columns  # what happens to each grid's service group
+    assert t("plan.group.rule") in [c.value for c in at.caption]
+    engine = get_engine(url)
+    v1 = layers.current_layer(engine)
+    at.text_area[-1].set_value("会议通过")
+    _button(at, t("plan.publish.go")).click().run()
+    assert not at.exception, at.exception
+    assert t("plan.publish.groups", dissolved=0, created=0, returned=0, backbone=0)[:4] in [
+        i.value[:4] for i in at.info]
+    old = layers.layer_assignment(engine, layer_id=v1.id, scope=Scope.district())
+    old = dict(zip(old["household_id"], old["grid_id"], strict=True))
+    with engine.connect() as conn:
+        homes = conn.execute(select(Household.id, Household.grid_id, Household.town_id)).all()
+    town = next(t_ for h, g, t_ in homes if old[h] != g)  # the town the plan changed
+    at.selectbox(key="plan_ver_pick").set_value(v1.number).run()
+    at.selectbox(key="plan_ver_town").set_value(town).run()
+    at.radio(key="plan_ver_whole").set_value(False)  # inside the form: sent on submit
+    at.text_area[-1].set_value("撤回本镇")
+    _button(at, t("plan.ver.restore")).click().run()
+    assert not at.exception, at.exception
+    current = layers.current_layer(engine)
+    assert (current.number, current.source) == (3, "restore")
+    with engine.connect() as conn:
+        now = dict(conn.execute(select(Household.id, Household.grid_id)
+                                .where(Household.town_id == town)).all())
+    assert now == {h: old[h] for h in now}
 
 
 def test_publish_without_a_reason_is_refused_with_a_message(url):
