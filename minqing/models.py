@@ -266,7 +266,7 @@ class CaseEvent(Base):
     data: Mapped[str] = mapped_column(Text, default="")  # JSON of changed fields
     # added in 0006: the signed-in account that acted (None for imported history)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    # added in 0008: the idempotency key of the form submission that appended the event (a
+    # added in 0009: the idempotency key of the form submission that appended the event (a
     # repeated submission finds it and applies nothing; NULL for imported and older history)
     event_key: Mapped[str | None] = mapped_column(String(64))
 

@@ -1,16 +1,16 @@
 """case events gain an idempotency key: a case update repeated over a weak network (a double tap,
 a resend after a reconnect) appends one event, not two
 
-Revision ID: 0008_event_key
-Revises: 0007_entry_key
+Revision ID: 0009_event_key
+Revises: 0008_kpi_index
 Create Date: 2026-11-28
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_event_key"
-down_revision = "0007_entry_key"
+revision = "0009_event_key"
+down_revision = "0008_kpi_index"
 branch_labels = None
 depends_on = None
 
