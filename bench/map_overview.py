@@ -374,7 +374,7 @@ def _street_view(page, lat: float, lon: float, timeout_s: float):
         attempts += 1
         frame = _map_frame(page)
         frame.wait_for_function("() => window.mqHouseholds", timeout=timeout_s * 1000)
-        frame.evaluate(f"() => window.map.setView([{lat}, {lon}], 16, {{animate: false}})")
+        frame.evaluate(f"() => {{ window.map.setView([{lat}, {lon}], 16, {{animate: false}}); }}")
         try:
             frame.wait_for_function("() => window.mqHouseholds.mode === 'household'",
                                     timeout=timeout_s * 1000 / 3)
