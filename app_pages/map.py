@@ -72,8 +72,8 @@ def _hot_grids(counters, metric: str, grids) -> None:
     low = METRICS[metric].low_stands_out
     values = counters[metric].fillna(-1.0 if low else float("inf"))
     top = values.sort_values(ascending=low, kind="stable").head(5)
-    shown = grids[grids["grid_id"].isin(top.index)]  # five names, not 1,200, on every run
-    names = dict(zip(shown["grid_id"], shown["name"], strict=True))
+    picked = grids[grids["grid_id"].isin(top.index)]  # five names, not 1,200, on every run
+    names = dict(zip(picked["grid_id"], picked["name"], strict=True))
     st.markdown(f"**{ui.t('map.hot_grids')}** · {ui.t(f'map.metric.{metric}')}")
     for grid_id, value in top.items():
         shown = "—" if value in (float("inf"), -1.0) else f"{int(value):,}"
