@@ -164,31 +164,3 @@ def test_a_diary_save_whose_reply_was_lost_says_it_was_recorded(page, app_url, s
     assert _counts(browser_demo_url, grid_id)[0] == before[0] + 1
     assert not page.blocked_requests, page.blocked_requests
 
-
-def test_dbg_stop(page, app_url, sign_in_as, browser_demo_url):
-    _, grid_id = _cadre_on_phone(page, app_url, sign_in_as, browser_demo_url)
-    network = Network(page)
-    page.goto(f"{app_url}/grid?grid={grid_id}&entry=new")
-    settle(page)
-    before = _counts(browser_demo_url, grid_id)
-    text = "弱网测试：停止"
-    _text_box(page).fill(text)
-    network.lose_replies()
-    page.get_by_role("button", name="保存日记").click(no_wait_after=True)
-    network.off()
-    page.wait_for_timeout(1500)
-    network.on()
-    network.reconnected()
-    page.wait_for_timeout(3000)
-    page.screenshot(path=str(ARTIFACTS / "dbg_state.png"), full_page=False)
-    print("STATE", _text_box(page).count(), repr(_text_box(page).first.input_value()),
-          page.get_by_text(re.compile("已经记录|已保存")).count(),
-          _counts(browser_demo_url, grid_id)[0] - before[0])
-    if _text_box(page).first.input_value() == text:
-        page.screenshot(path=str(ARTIFACTS / "dbg_before.png"), full_page=True)
-        page.get_by_role("button", name="保存日记").click()
-        for _ in range(15):
-            page.wait_for_timeout(1000)
-        print("AFTER", _text_box(page).count(), page.get_by_text(re.compile("已经记录|已保存")).count(),
-              _counts(browser_demo_url, grid_id)[0] - before[0])
-        page.screenshot(path=str(ARTIFACTS / "dbg_after.png"), full_page=True)
