@@ -136,6 +136,11 @@ class Measure:
         return clause if self.when is None else and_(period.covers(self.when()), clause)
 
 
+def _alone(names: list[str]) -> bool:
+    """True for the query of one ``alone`` measure: its condition is the query's filter."""
+    return len(names) == 1 and MEASURES[names[0]].alone
+
+
 def _batches(names: list[str]) -> list[list[str]]:
     """The queries that count ``names``: those that share one, then each ``alone`` measure."""
     together = [n for n in names if not MEASURES[n].alone]
@@ -383,7 +388,7 @@ def _counts(engine: Engine, counted: Counted, names: list[str], *, scope: Scope,
     """One aggregate query: the named measures of one kind of record, per group."""
     source = _SOURCES[counted]
     measures = [MEASURES[name] for name in names]
-    filtered = len(measures) == 1 and measures[0].alone
+    filtered = _alone(names)
     columns = [_aggregate(m, period, filtered=filtered).label(name)
                for m, name in zip(measures, names, strict=True)]
     stmt = select(*columns).select_from(source.model)
@@ -517,7 +522,7 @@ def _fine_counts(engine: Engine, counted: Counted, names: list[str], *, scope: S
                  period: Period) -> pd.DataFrame:
     """One aggregate query at the finest grain: per grid, and per cadre for cases and entries."""
     source = _SOURCES[counted]
-    filtered = len(names) == 1 and MEASURES[names[0]].alone
+    filtered = _alone(names)
     columns = [_aggregate(MEASURES[n], period, filtered=filtered).label(n) for n in names]
     keys = [source.keys["grid"]().label("grid")]
     if counted in (Counted.CASE, Counted.ENTRY):
@@ -619,7 +624,7 @@ def _monthly(engine: Engine, counted: Counted, when: Callable[[], ColumnElement]
     into the months of ``index``."""
     model = _SOURCES[counted].model
     day = when()
-    filtered = len(names) == 1 and MEASURES[names[0]].alone
+    filtered = _alone(names)
     stmt = (select(day.label("day"),
                    *(_aggregate(MEASURES[n], period, filtered=filtered).label(n) for n in names))
             .select_from(model)
