@@ -112,6 +112,19 @@ def test_every_proposed_grid_is_in_bounds_one_piece_and_inside_its_town(proposal
         polys = [g for g, t in zip(p.grids["geom_after"], p.grids["town_id"], strict=True)
                  if t == town and g is not None]
         assert sum(g.area for g in polys) == pytest.approx(geom.area, rel=1e-6)
+        # and every border is the same line on both sides (GEOS's own coverage check)
+        assert shapely.coverage_is_valid(np.array(polys, dtype=object)), town
+
+
+def test_borders_that_miss_by_a_rounding_error_are_matched_and_real_overlaps_are_left():
+    left = shapely.box(0, 0, 1, 1)
+    near = shapely.Polygon([(1 + 1e-13, 0), (2, 0), (2, 1), (1 - 1e-13, 1)])  # a hair off
+    matched = planner._edge_matched([left, None, near])
+    assert matched[1] is None
+    assert shapely.coverage_is_valid(np.array([matched[0], matched[2]], dtype=object))
+    assert not shapely.coverage_is_valid(np.array([left, near], dtype=object))
+    overlapping = shapely.box(0.5, 0, 2, 1)  # an imported layer's real overlap: not ours to fix
+    assert planner._edge_matched([left, overlapping]) == [left, overlapping]
 
 
 def test_the_summary_is_what_the_tables_say(proposal_and_engine):
