@@ -11,7 +11,14 @@ The method, per town (no grid ever crosses a town boundary):
    (more than the sum of maxima, fewer than the sum of minima) is the largest grid split in two
    (grown from its two farthest households) or the smallest merged into a neighbour; each split
    or merge is explained in the plan's notes.
-4. **Flow.** How many households go from which grid to which neighbouring grid is a min-cost
+4. **Corridors.** A grid below its minimum that does not touch a grid above its maximum but
+   comes within a few households of it (at most 8, through grids within their bounds and, for a
+   rural grid, of its own village) takes those households when that saves at least as many
+   moves as it costs: the excess can then move straight in instead of passing through the grid
+   between, which costs a move for the excess and another for the shortfall. The grids crossed
+   stay within their bounds and in one piece; the plan's notes name each corridor. On the demo
+   district this took the moves from 1.393 to 1.300 times the lower bound (bench/rebalance.py).
+5. **Flow.** How many households go from which grid to which neighbouring grid is a min-cost
    flow on the grid adjacency graph (networkx network simplex): every grid's excess above its
    maximum must leave and every shortfall below its minimum must arrive (large negative costs
    force these), grids inside their bounds pass households on or absorb them within their slack,
@@ -22,7 +29,7 @@ The method, per town (no grid ever crosses a town boundary):
    bound max(total excess, total shortfall) wherever a grid above its maximum does not border
    one below its minimum, since then the excess and the shortfall each cost a move of their own
    (bench/rebalance.py reports both).
-5. **Realise.** Each grid g cuts off what it sends with straight lines: its households go to
+6. **Realise.** Each grid g cuts off what it sends with straight lines: its households go to
    the cells of a power diagram whose sites are g's centre and, for each receiver h, the middle
    of the border their polygons share (or h's centre without polygons), with the amounts fixed
    (the least total squared distance to the new site: a sort for one receiver, a small
@@ -63,6 +70,9 @@ _COST = 10  # one household moved to a neighbouring grid
 _COST_VILLAGE = 30  # ... to a grid of another village
 _COST_APART = 20  # ... to a grid whose polygon does not border its own (needs a corridor)
 _ROUNDS = 8
+_CORRIDOR = 8  # the most households a corridor may take from the grids it crosses
+_CORRIDOR_GAIN = 1  # ... and the moves it must save per household it takes
+_PATHS = 8  # shortest corridors tried per pair of grids
 
 Progress = Callable[[float, str], None]
 
@@ -176,6 +186,10 @@ class _State:
             self._borders[key] = (a is None or b is None
                                   or shapely.intersection(a.boundary, b.boundary).length > 1.0)
         return self._borders[key]
+
+    def join(self, g: int, h: int) -> None:
+        """Count ``g`` and ``h`` as bordering from now on (a corridor has joined them)."""
+        self._borders[(min(g, h), max(g, h))] = True
 
     # --- contiguity ---
 
@@ -353,6 +367,113 @@ def _grid_edges(st: _State) -> Counter[tuple[int, int]]:
     return out
 
 
+def _corridor_paths(st: _State, u_grid: int, over: Mapping[int, int],
+                    touching: set[tuple[int, int]]) -> dict[int, list[list[int]]]:
+    """The shortest chains of households of grids within their bounds that would join
+    ``u_grid`` to each grid above its maximum it does not touch (at most :data:`_CORRIDOR`
+    long; a few of each, since one may cut the grid it crosses where another does not)."""
+    lab, nbrs = st.lab, st.nbrs
+    rural = st.kind[u_grid] == "rural"
+    came: dict[int, int] = dict.fromkeys(st.members[u_grid], -1)
+    frontier = list(came)
+    found: dict[int, list[list[int]]] = {}
+    found_at: dict[int, int] = {}
+    for depth in range(_CORRIDOR + 1):
+        step = []
+        for v in frontier:
+            for w in nbrs[v]:
+                if w in came:
+                    continue
+                g = lab[w]
+                if g in over:
+                    if ((u_grid, g) not in touching and came[v] != -1
+                            and len(found.setdefault(g, [])) < _PATHS
+                            and found_at.setdefault(g, depth) == depth):
+                        path, x = [], v
+                        while x != -1 and lab[x] != u_grid:
+                            path.append(x)
+                            x = came[x]
+                        found[g].append(path)
+                    continue
+                if (st.locked[w] or g in st.locked_grids or st.out_of_bounds(g)
+                        or (rural and st.village.get(g) != st.village.get(u_grid))):
+                    continue
+                came[w] = v
+                step.append(w)
+        frontier = step
+    return {g: paths for g, paths in found.items() if paths}
+
+
+def _corridors(st: _State) -> None:
+    """Join a grid below its minimum to a grid above its maximum it does not touch through a few
+    households of the grid between them, when that saves moves.
+
+    Without contact, the excess and the shortfall each cost a move of their own (the excess goes
+    to one neighbour, the shortfall comes from another); through a corridor of c households the
+    short grid takes the excess directly, for c moves more. A corridor is taken only when it
+    saves at least twice its length, leaves each grid it crosses within its bounds and in one
+    piece, and stays inside the short grid's village for a rural grid. Each grid takes part in at
+    most one; the flow then treats the two grids as neighbours.
+    """
+    over = {g: st.count[g] - st.hi(g) for g in st.free() if st.count[g] > st.hi(g)}
+    under = {g: st.lo(g) - st.count[g] for g in st.free() if st.count[g] < st.lo(g)}
+    if not over or not under:
+        return
+    touching = set(_grid_edges(st))
+    offers = []
+    for u_grid in under:
+        for o_grid, paths in _corridor_paths(st, u_grid, over, touching).items():
+            if st.kind[o_grid] == "rural" and st.village.get(o_grid) != st.village.get(u_grid):
+                continue
+            for i, path in enumerate(paths):
+                length = sum(st.weight[v] for v in path)
+                gain = min(over[o_grid], under[u_grid]) - length
+                if gain >= length * _CORRIDOR_GAIN:
+                    offers.append((-gain, length, u_grid, o_grid, i, path))
+    joined: set[tuple[int, int]] = set()
+    for *_rank, u_grid, o_grid, _i, path in sorted(offers, key=lambda o: o[:5]):
+        length = sum(st.weight[v] for v in path)
+        if ((u_grid, o_grid) in joined
+                or min(over[o_grid], under[u_grid]) - length < length * _CORRIDOR_GAIN
+                or not _corridor_fits(st, path, u_grid)):
+            continue
+        joined.add((u_grid, o_grid))
+        for v in reversed(path):  # from the short grid's side, so it stays one piece
+            st.move(v, u_grid)
+        sent = min(over[o_grid], under[u_grid] - length)
+        over[o_grid] -= sent
+        under[u_grid] -= length + sent
+        st.join(u_grid, o_grid)
+        st.notes.append(Note("plan.note.corridor", {"grid": u_grid, "into": o_grid,
+                                                    "households": len(path)}))
+
+
+def _corridor_fits(st: _State, path: list[int], u_grid: int) -> bool:
+    """Is the path still free, and would every grid it crosses stay within its bounds and in one
+    piece without it?"""
+    crossed: dict[int, list[int]] = defaultdict(list)
+    for v in path:
+        if st.lab[v] == u_grid:
+            return False
+        crossed[st.lab[v]].append(v)
+    for g, nodes in crossed.items():
+        if st.count[g] - sum(st.weight[v] for v in nodes) < st.lo(g):
+            return False
+        rest = st.members[g] - set(nodes)
+        if not rest:
+            return False
+        start = next(iter(rest))
+        seen, stack = {start}, [start]
+        while stack:
+            for w in st.nbrs[stack.pop()]:
+                if w in rest and w not in seen:
+                    seen.add(w)
+                    stack.append(w)
+        if len(seen) != len(rest):
+            return False
+    return True
+
+
 def _flow(st: _State) -> tuple[dict[tuple[int, int], int], list[int]]:
     """Households to send between neighbouring free grids; and the grids it cannot fix."""
     free = set(st.free())
@@ -374,10 +495,10 @@ def _flow(st: _State) -> tuple[dict[tuple[int, int], int], list[int]]:
         if take_may:
             G.add_edge(g, "T", capacity=take_may, weight=0)
         supply += give_must + give_may
-    for (g, h), n_edges in _grid_edges(st).items():
+    for g, h in _grid_edges(st):
         if g in free and h in free:
             cross = st.village.get(g) != st.village.get(h) and st.kind[g] == "rural"
-            cost = (_COST_VILLAGE if cross else _COST) + (3 if n_edges < 3 else 0)
+            cost = _COST_VILLAGE if cross else _COST
             if not st.borders(g, h):
                 cost += _COST_APART
             G.add_edge(g, h, weight=cost)
@@ -626,6 +747,7 @@ def rebalance_town(
     why = _fix_count(st)
     if why is not None:
         return unchanged(why)
+    _corridors(st)
     for r in range(_ROUNDS):
         if cancel is not None and cancel():
             raise Cancelled

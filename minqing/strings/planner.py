@@ -49,6 +49,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "网格 {grid} 原本分成 {pieces} 块互不相连的区域，{households} 户并入相邻网格以使其连片。",
         "Grid {grid} was in {pieces} separate pieces; {households} households joined neighbouring grids to make it one piece.",
     ),
+    "plan.note.corridor": (
+        "网格 {grid} 低于下限、网格 {into} 超过上限而两者不相邻：中间网格边上 {households} 户并入 {grid}，使 {into} 的多余住户可直接转入，少调整住户。",
+        "Grid {grid} is below its minimum and grid {into} above its maximum but they do not touch: {households} households at the edge of the grid between join {grid}, so {into}'s excess can move straight in, with fewer moves.",
+    ),
     "plan.note.split": (
         "拆分网格 {grid}（新网格 {new}）：全镇 {households} 户超过现有 {grids} 个网格上限之和 {high} 户，仅靠调整无法达标。",
         "Split grid {grid} (new grid {new}): the town's {households} households exceed the {high} its {grids} grids can hold at most, so moves alone cannot meet the bounds.",

@@ -82,6 +82,35 @@ def test_households_pass_through_a_grid_in_between():
     assert plan.moved <= 20
 
 
+def test_a_short_grid_reaches_an_over_full_one_through_a_corridor_when_that_saves_moves():
+    x, y = lattice(20, 10)
+    grid = strips(x, [7, 12, 15])  # 70, 50, 30, 50: grid 2 (five columns) lies between 1 and 3
+    kind_of, village_of = kinds(grid)
+    plan = rebalance_town(x, y, grid, kind_of=kind_of, village_of=village_of, bounds=BOUNDS)
+    counts = check_plan(x, y, plan.labels)
+    assert set(counts) == {1, 2, 3, 4}
+    # by way of grid 2: 10 from 1 into 2 and 10 from 2 into 3 (20 moves); through a corridor of
+    # grid 2's five households along one edge, 3 takes 5 of grid 1's excess directly (15)
+    assert plan.moved == int((plan.labels != grid).sum()) == 15
+    corridor = (grid == 2) & (plan.labels == 3)
+    assert corridor.sum() == 5
+    assert len(set(y[corridor].tolist())) == 1  # one row: the edge, so grid 2 stays whole
+    assert [n.key for n in plan.notes] == ["plan.note.corridor"]
+    assert plan.notes[0].params == {"grid": 3, "into": 1, "households": 5}
+
+
+def test_no_corridor_takes_a_rural_short_grid_out_of_its_village():
+    x, y = lattice(20, 10)
+    grid = strips(x, [7, 12, 15])
+    kind_of = dict.fromkeys((1, 2, 3, 4), "rural")
+    village_of = {1: "a", 2: "b", 3: "a", 4: "a"}
+    plan = rebalance_town(x, y, grid, kind_of=kind_of, village_of=village_of, bounds=BOUNDS)
+    check_plan(x, y, plan.labels)
+    assert plan.notes == []
+    assert not ((grid == 2) & (plan.labels == 3)).any()  # nothing of village b joins grid 3
+    assert plan.moved == 20  # 10 from grid 1 into 2, and 10 into grid 3 from 4 (village a)
+
+
 def test_locked_grids_and_households_do_not_change():
     x, y = lattice(20, 10)
     grid = strips(x, [7, 10, 15])
