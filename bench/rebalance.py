@@ -16,14 +16,15 @@ On the full demo district (built into a temporary SQLite file unless ``--url`` p
   Polsby-Popper of the grid polygons before and after, cut edges of the household graph, grid
   counts; the same figures for the town carry a ``town_`` prefix;
 - ``moved_over_flow_optimum``: households moved over the optimum of the same problem with grid
-  changes allowed only between neighbouring grids (a min-cost flow with unit costs): the part of
-  ``moved_over_lower_bound`` that no plan can avoid on this data; ``flow_optimum_over_lower_bound``
-  is that optimum over the lower bound, and ``excess_plus_shortfall_over_lower_bound`` what it
-  would be if no grid above its maximum bordered one below its minimum. The lower bound
-  max(excess, shortfall) counts a move as fixing an excess and a shortfall at once, which only a
-  move from a grid above its maximum straight into a neighbouring grid below its minimum does;
-  the demo picks its out-of-bounds grids at random (``minqing.demo.people.grid_sizes``), so they
-  seldom border each other, and every other move fixes one or the other;
+  changes allowed only between neighbouring grids (a min-cost flow with unit costs);
+  ``flow_optimum_over_lower_bound`` is that optimum over the lower bound, and
+  ``excess_plus_shortfall_over_lower_bound`` what it would be if no grid above its maximum
+  bordered one below its minimum. The lower bound max(excess, shortfall) counts a move as fixing
+  an excess and a shortfall at once, which only a move from a grid above its maximum straight
+  into a grid below its minimum does; the demo picks its out-of-bounds grids at random
+  (``minqing.demo.people.grid_sizes``), so they seldom border each other. The planner's
+  corridors (``geo.rebalance``: a short grid takes a few households of the grid between to
+  reach an over-full one) are how it gets below the neighbour-only optimum (a ratio under 1);
 - the baseline, in the same run: spopt's MaxPHeuristic (minimum size = the lower bound of the
   town's grid kind; 3 construction and 1 annealing rounds instead of the defaults' 99 and 10;
   stopped after 10 minutes in any case) with the same Delaunay adjacency, on a part of the
