@@ -135,25 +135,29 @@ def _timeline(data: GridPage) -> None:
 
 
 TAB = "grid_tab"
+ENTRY = "_grid_entry_opened"  # the grid whose ?entry=new link has opened the form already
 
 
 def _tabs(work, data: GridPage, *, write: bool) -> dict:
     """The four tabs, lazily: only the open one's content runs (choosing another reruns the
     page), so a first view does not build the tables of the three hidden ones. A label carries
     a count, and Streamlit remembers the open tab by its label: when a count changed, the tab
-    is found again by its icon. ``write`` (``?entry=new``) opens the diary form."""
+    is found again by its icon. ``write`` (``?entry=new``) opens the diary form once per arrival,
+    so the other tabs still open afterwards."""
     labels = {
         "write": f":material/edit_note: {ui.t('grid.tab.write')}",
         "backlog": f":material/pending_actions: {ui.t('grid.tab.backlog', n=len(data.backlog))}",
         "diary": f":material/menu_book: {ui.t('grid.tab.diary')}",
         "households": f":material/home: {ui.t('grid.tab.households', n=len(data.points))}"}
     kept = st.session_state.get(TAB)
-    if write:
-        st.session_state[TAB] = labels["write"]
+    if write and st.session_state.get(ENTRY) != data.profile.id:
+        st.session_state[TAB], st.session_state[ENTRY] = labels["write"], data.profile.id
     elif kept is not None and kept not in labels.values():
         icon = kept.split(" ", 1)[0]
         st.session_state[TAB] = next((label for label in labels.values()
                                       if label.split(" ", 1)[0] == icon), labels["write"])
+    if not write:
+        st.session_state.pop(ENTRY, None)
     opened = work.tabs(list(labels.values()), key=TAB, on_change="rerun")
     return dict(zip(labels, opened, strict=True))
 

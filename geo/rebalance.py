@@ -410,10 +410,11 @@ def _corridors(st: _State) -> None:
 
     Without contact, the excess and the shortfall each cost a move of their own (the excess goes
     to one neighbour, the shortfall comes from another); through a corridor of c households the
-    short grid takes the excess directly, for c moves more. A corridor is taken only when it
-    saves at least twice its length, leaves each grid it crosses within its bounds and in one
-    piece, and stays inside the short grid's village for a rural grid. Each grid takes part in at
-    most one; the flow then treats the two grids as neighbours.
+    short grid takes the excess directly, for c moves more. A corridor is taken only when the
+    moves it saves, net of its own c, are at least c (:data:`_CORRIDOR_GAIN`), when it leaves
+    each grid it crosses within its bounds and in one piece, and, for a rural grid, inside its
+    village. Offers are taken best first, each pair of grids once, with what is left of each
+    grid's excess and shortfall; the flow then treats the two grids as neighbours.
     """
     over = {g: st.count[g] - st.hi(g) for g in st.free() if st.count[g] > st.hi(g)}
     under = {g: st.lo(g) - st.count[g] for g in st.free() if st.count[g] < st.lo(g)}
@@ -445,7 +446,7 @@ def _corridors(st: _State) -> None:
         under[u_grid] -= length + sent
         st.join(u_grid, o_grid)
         st.notes.append(Note("plan.note.corridor", {"grid": u_grid, "into": o_grid,
-                                                    "households": len(path)}))
+                                                    "households": length}))
 
 
 def _corridor_fits(st: _State, path: list[int], u_grid: int) -> bool:

@@ -102,6 +102,18 @@ def test_only_the_open_tab_runs_and_a_changed_count_keeps_the_tab_open(url):
     assert not at.text_area  # the backlog tab ran, not the form
 
 
+def test_an_entry_link_opens_the_form_once_and_the_other_tabs_still_open(url):
+    grid_id, _leader = _a_grid(url)
+    at = _open_page("app_pages/grid.py", grid=str(grid_id))
+    at = _open_tab(at, HOUSEHOLDS)
+    at.query_params["entry"] = "new"
+    at.run()
+    assert [t.key for t in at.text_area] == ["d_text_0"]  # the link opened the form
+    at = _open_tab(at, HOUSEHOLDS)  # and the cadre can still look at the households
+    assert not at.text_area
+    assert len(at.dataframe) == 3
+
+
 def test_diary_entry_turned_into_a_case_appears_in_backlog_and_timeline(url):
     grid_id, leader = _a_grid(url)
     at = _open_page("app_pages/grid.py", grid=str(grid_id))
