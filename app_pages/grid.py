@@ -134,34 +134,6 @@ def _timeline(data: GridPage) -> None:
                                   grid_id=data.profile.id, filters=filters))
 
 
-TAB = "grid_tab"
-ENTRY = "_grid_entry_opened"  # the grid whose ?entry=new link has opened the form already
-
-
-def _tabs(work, data: GridPage, *, write: bool) -> dict:
-    """The four tabs, lazily: only the open one's content runs (choosing another reruns the
-    page), so a first view does not build the tables of the three hidden ones. A label carries
-    a count, and Streamlit remembers the open tab by its label: when a count changed, the tab
-    is found again by its icon. ``write`` (``?entry=new``) opens the diary form once per arrival,
-    so the other tabs still open afterwards."""
-    labels = {
-        "write": f":material/edit_note: {ui.t('grid.tab.write')}",
-        "backlog": f":material/pending_actions: {ui.t('grid.tab.backlog', n=len(data.backlog))}",
-        "diary": f":material/menu_book: {ui.t('grid.tab.diary')}",
-        "households": f":material/home: {ui.t('grid.tab.households', n=len(data.points))}"}
-    kept = st.session_state.get(TAB)
-    if write and st.session_state.get(ENTRY) != data.profile.id:
-        st.session_state[TAB], st.session_state[ENTRY] = labels["write"], data.profile.id
-    elif kept is not None and kept not in labels.values():
-        icon = kept.split(" ", 1)[0]
-        st.session_state[TAB] = next((label for label in labels.values()
-                                      if label.split(" ", 1)[0] == icon), labels["write"])
-    if not write:
-        st.session_state.pop(ENTRY, None)
-    opened = work.tabs(list(labels.values()), key=TAB, on_change="rerun")
-    return dict(zip(labels, opened, strict=True))
-
-
 def page() -> None:
     grid_id, raw = ui.query_int("grid"), st.query_params.get("grid")
     data = _load(ui.engine(), ui.version(), ui.current_scope(), grid_id, today()) \
@@ -182,19 +154,20 @@ def page() -> None:
     work = st.container(key="grid_work")  # the form and the tabs: first on a phone (ui.phone)
     with work:
         diary_saved(grid_id)
-    tabs = _tabs(work, data, write=st.query_params.get("entry") == "new")
-    if tabs["write"].open:
-        with tabs["write"]:
-            diary_form(grid_id=grid_id, cadres=data.cadres, households=data.households)
-    if tabs["backlog"].open:
-        with tabs["backlog"]:
-            backlog_table(data.backlog)
-    if tabs["diary"].open:
-        with tabs["diary"]:
-            _review_status(grid_id)
-            _timeline(data)
-    if tabs["households"].open:
-        with tabs["households"]:
-            households_table(data.points)
+    tab_write, tab_backlog, tab_diary, tab_homes = work.tabs([
+        f":material/edit_note: {ui.t('grid.tab.write')}",
+        f":material/pending_actions: {ui.t('grid.tab.backlog', n=len(data.backlog))}",
+        f":material/menu_book: {ui.t('grid.tab.diary')}",
+        f":material/home: {ui.t('grid.tab.households', n=len(data.points))}"])
+    with tab_write:
+        diary_form(grid_id=grid_id, cadres=data.cadres, households=data.households)
+    with tab_backlog:
+        backlog_table(data.backlog)
+    with tab_diary:
+        _review_status(grid_id)
+        _timeline(data)
+    with tab_homes:
+        households_table(data.points)
+
 
 page()

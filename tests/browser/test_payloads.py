@@ -145,16 +145,6 @@ def test_stored_payloads_show_as_typed_on_every_page(page, poisoned):
         page.screenshot(path=ARTIFACTS / f"payload-{len(texts)}.png", full_page=True)
     for address in list(pages)[2:6]:
         assert typed in texts[address], f"{address} does not show the name as typed"
-    # the grid page runs only its open tab: each of the others, with the stored diary, cases
-    # and households, is checked once opened
-    _visit(page, f"{base}/grid?grid={ids['grid']}", "h1")
-    for tab in range(1, page.get_by_role("tab").count()):
-        page.get_by_role("tab").nth(tab).click()
-        page.locator("[data-testid='stDataFrame']:visible").last.wait_for()
-        wait_for_app(page)
-        page.wait_for_timeout(500)
-        bad = page.evaluate(_CHECK, MARK)
-        assert bad == [], f"grid tab {tab}: {bad[:5]}"
     case_text = texts[f"{base}/case?case={ids['case']}"]
     assert case_text.count(typed) >= 2  # the title and the green-channel banner at least
     assert page.blocked_requests == []
@@ -197,8 +187,6 @@ def test_downloads_hold_no_live_formula(page, poisoned):
     _signed_in(page, base, url)
     _visit(page, f"{base}/grid?grid={ids['grid']}", "h1")
     page.get_by_role("tab").nth(2).click()
-    page.get_by_role("button", name="导出 CSV").filter(visible=True).last.wait_for()
-    wait_for_app(page)
     table = page.locator("[data-testid='stDataFrame']:visible").last
     table.hover()
     page.wait_for_timeout(300)

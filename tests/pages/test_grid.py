@@ -66,17 +66,6 @@ def _submit(at: AppTest, label: str) -> AppTest:
     return button.click().run()
 
 
-WRITE, BACKLOG, DIARY, HOUSEHOLDS = range(4)  # the grid page's tabs, in order
-
-
-def _open_tab(at: AppTest, tab: int) -> AppTest:
-    """Choose one of the grid page's tabs (as a click on it does: its label goes to the key)."""
-    at.session_state["grid_tab"] = at.tabs[tab].label
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def test_grid_page_shows_profile_group_backlog_and_diary(url):
     grid_id, leader = _a_grid(url)
     at = _open_page("app_pages/grid.py", grid=str(grid_id))
@@ -85,33 +74,6 @@ def test_grid_page_shows_profile_group_backlog_and_diary(url):
     frames = [d.value for d in at.dataframe]
     assert any(leader in frame.to_string() for frame in frames), "service group not shown"
     assert next(t.label for t in at.tabs).endswith("写民情日记")
-
-
-def test_only_the_open_tab_runs_and_a_changed_count_keeps_the_tab_open(url):
-    grid_id, _leader = _a_grid(url)
-    at = _open_page("app_pages/grid.py", grid=str(grid_id))
-    assert [t.key for t in at.text_area] == ["d_text_0"]  # the form, and no other tab's content
-    assert len(at.dataframe) == 2  # the service group and the pairings
-    at = _open_tab(at, HOUSEHOLDS)
-    assert not at.text_area
-    assert len(at.dataframe) == 3
-    backlog = at.tabs[BACKLOG].label
-    at.session_state["grid_tab"] = backlog.replace("（", "（99")  # its count has changed since
-    at.run()
-    assert at.session_state["grid_tab"] == backlog
-    assert not at.text_area  # the backlog tab ran, not the form
-
-
-def test_an_entry_link_opens_the_form_once_and_the_other_tabs_still_open(url):
-    grid_id, _leader = _a_grid(url)
-    at = _open_page("app_pages/grid.py", grid=str(grid_id))
-    at = _open_tab(at, HOUSEHOLDS)
-    at.query_params["entry"] = "new"
-    at.run()
-    assert [t.key for t in at.text_area] == ["d_text_0"]  # the link opened the form
-    at = _open_tab(at, HOUSEHOLDS)  # and the cadre can still look at the households
-    assert not at.text_area
-    assert len(at.dataframe) == 3
 
 
 def test_diary_entry_turned_into_a_case_appears_in_backlog_and_timeline(url):
@@ -125,16 +87,15 @@ def test_diary_entry_turned_into_a_case_appears_in_backlog_and_timeline(url):
     at = _submit(at, "保存日记")
     assert not at.exception, at.exception
     assert any("已登记为事项" in s.value for s in at.success)
-    assert at.text_area(key="d_text_1").value == ""  # a fresh form for the next entry
     with session_scope(get_engine(url)) as s:
         entry = s.scalars(select(DiaryEntry).where(DiaryEntry.text == text)).one()
         case = s.scalars(select(Case).where(Case.diary_entry_id == entry.id)).one()
         assert (entry.grid_id, case.grid_id, case.track) == (grid_id, grid_id, "supervised")
         assert case.responsible == leader
-    backlog = "\n".join(d.value.to_string() for d in _open_tab(at, BACKLOG).dataframe)
-    assert "疏通村口排水沟" in backlog
-    timeline = "\n".join(d.value.to_string() for d in _open_tab(at, DIARY).dataframe)
-    assert text in timeline
+    shown = "\n".join(d.value.to_string() for d in at.dataframe)
+    assert "疏通村口排水沟" in shown  # backlog
+    assert text in shown  # timeline
+    assert at.text_area(key="d_text_1").value == ""  # a fresh form for the next entry
 
 
 def test_refused_case_keeps_what_was_typed_and_writes_nothing(url):

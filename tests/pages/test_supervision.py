@@ -203,8 +203,6 @@ def test_grid_page_links_its_entries_awaiting_review(url):
     waiting = reviews.unreviewed_by_grid(engine, scope=ALL, today=AS_OF)
     grid_id = int(waiting.idxmax())
     at = _open("app_pages/grid.py", grid=str(grid_id))
-    at.session_state["grid_tab"] = at.tabs[2].label  # the diary tab, where the link is
-    at.run()
     links = [link for link in at.get("page_link") if "待审阅日记" in link.proto.label]
     assert [link.proto.label for link in links] == [f"待审阅日记 {int(waiting.max())} 条"]
 
