@@ -19,7 +19,7 @@ db: $(STAMP)
 	$(BIN)/minqing demo --if-absent
 
 run: db
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run serve.py --server.port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,6 +12,10 @@ title and map; the bare page's text) and the server has gone idle.
   median over ``--rounds`` rounds of ``--views`` sequential views, after one warm-up view
   (caches filled: what every later visitor costs);
 - ``map_over_bare``, ``grid_over_bare``: those against the bare page (goal: at most 2.0);
+- ``bare_served_view_server_cpu_s``, ``map_over_bare_served``, ``grid_over_bare_served``: the
+  same bare page served the way the app is (``serve.py``: Streamlit's ASGI app with the frontend
+  bundles answered from memory, :mod:`minqing.bundles`), so the floor is also shown without that
+  cache's help;
 - ``concurrent_map_p95_s``: ``--sessions`` fresh browsers open the map at once; seconds until
   each has drawn it, 95th percentile. The browsers run on this machine too:
   ``concurrent_server_cpu_s`` is the app server's CPU time over that phase and
@@ -47,6 +51,15 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 TICK = os.sysconf("SC_CLK_TCK")
 BARE = 'import streamlit as st\n\nst.write("bare page")\n'
+BARE_SERVED = """import streamlit as st
+from starlette.middleware import Middleware
+from streamlit import file_util
+
+from minqing.bundles import BundleCache
+
+app = st.App("bare.py", middleware=[Middleware(
+    lambda inner: BundleCache(inner, static_dir=file_util.get_static_dir(), base_url_path=""))])
+"""
 
 
 def _free_port() -> int:
@@ -135,7 +148,7 @@ async def _view(browser, url: str, kind: str, timeout_ms: int, cookie: dict | No
     page.set_default_timeout(timeout_ms)
     try:
         await page.goto(url)
-        if kind == "bare":
+        if kind.startswith("bare"):
             await page.get_by_text("bare page").wait_for()
         else:
             if kind == "grid":
@@ -191,14 +204,17 @@ async def _run(args) -> dict:
 
     timeout_ms = int(args.timeout * 1000)
     env = {"MINQING_DATABASE_URL": args.url}
-    app, app_base = _serve(ROOT / "app.py", ROOT, env)
+    app, app_base = _serve(ROOT / "serve.py", ROOT, env)
     bare_dir = Path(tempfile.mkdtemp(prefix="minqing-bare-"))
     (bare_dir / "bare.py").write_text(BARE)
+    (bare_dir / "serve_bare.py").write_text(BARE_SERVED)
     bare, bare_base = _serve(bare_dir / "bare.py", bare_dir, {})
+    served, served_base = _serve(bare_dir / "serve_bare.py", bare_dir, {"PYTHONPATH": str(ROOT)})
     cookie = _session_cookie(args.url, app_base)
     targets = {"map": (app, f"{app_base}/map", cookie),
                "grid": (app, f"{app_base}/grid?grid={_grid_id(args.url)}", cookie),
-               "bare": (bare, f"{bare_base}/", None)}
+               "bare": (bare, f"{bare_base}/", None),
+               "bare_served": (served, f"{served_base}/", None)}
     errors, cpu = 0, {kind: [] for kind in targets}
     try:
         async with async_playwright() as pw:
@@ -221,7 +237,7 @@ async def _run(args) -> dict:
             rss_growth = _rss_mb(app.pid) - rss_start
             await browser.close()
     finally:
-        for proc in (app, bare):
+        for proc in (app, bare, served):
             proc.terminate()
             try:
                 proc.wait(timeout=10)
@@ -234,6 +250,9 @@ async def _run(args) -> dict:
         "bare_view_server_cpu_s": round(med["bare"], 3),
         "map_over_bare": round(med["map"] / med["bare"], 2),
         "grid_over_bare": round(med["grid"] / med["bare"], 2),
+        "bare_served_view_server_cpu_s": round(med["bare_served"], 3),
+        "map_over_bare_served": round(med["map"] / med["bare_served"], 2),
+        "grid_over_bare_served": round(med["grid"] / med["bare_served"], 2),
         "concurrent_sessions": args.sessions,
         "concurrent_map_p50_s": round(statistics.median(times), 2),
         "concurrent_map_p95_s": round(_p95(times), 2),

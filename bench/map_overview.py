@@ -420,7 +420,7 @@ def measure_pans(browser, base: str, url: str, runs: int, timeout_s: float) -> d
 def measure_browser(url: str, grids: int, runs: int, timeout_s: float) -> dict:
     from playwright.sync_api import sync_playwright
 
-    ours, ours_base = _start("app.py", ROOT, url)
+    ours, ours_base = _start("serve.py", ROOT, url)
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "static").symlink_to(ROOT / "static")
         (Path(tmp) / "naive.py").write_text(BASELINE_APP)

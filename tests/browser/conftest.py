@@ -45,11 +45,12 @@ def _free_port() -> int:
 
 def start_app(db_url: str, *, extra_env: dict[str, str] | None = None,
               port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` on ``port`` (default: a free one) and wait until it answers."""
+    """Start ``streamlit run serve.py`` (the app as served) on ``port`` (default: a free one) and
+    wait until it answers."""
     port = port or _free_port()
     env = {**os.environ, "MINQING_DATABASE_URL": db_url, **(extra_env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )

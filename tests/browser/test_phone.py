@@ -159,6 +159,11 @@ def test_a_diary_save_whose_reply_was_lost_says_it_was_recorded(page, app_url, s
         page, network, save=lambda: page.get_by_role("button", name="保存日记").click(),
         written=lambda: _counts(browser_demo_url, grid_id)[0] > before[0])
     page.get_by_text(re.compile("民情日记已经记录.*无需重新提交")).wait_for(timeout=60_000)
+    # the form the lost reply would have replaced stays in the page, hidden and marked stale,
+    # until the reconnected run has finished drawing; then only the next, blank form is left
+    page.wait_for_function(
+        "() => document.querySelectorAll('textarea[aria-label=\"内容\"]').length === 1",
+        timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "phone_diary_reply_lost.png"))
     assert _text_box(page).input_value() == ""  # the next, blank form, not the one sent
     assert _counts(browser_demo_url, grid_id)[0] == before[0] + 1
