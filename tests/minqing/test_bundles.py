@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -28,7 +29,10 @@ def _ask(app, path: str, *, method: str = "GET", query: bytes = b"",
 
     scope = {"type": kind, "method": method, "path": path, "query_string": query,
              "headers": headers or []}
-    asyncio.run(app(scope, receive, send))
+    # in a thread of its own: Playwright's sync API (the browser tests, same session) keeps an
+    # event loop running in the main thread, where asyncio.run() refuses to start another
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     return {"status": sent[0]["status"], "headers": dict(sent[0]["headers"]),
             "body": b"".join(m.get("body", b"") for m in sent[1:])}
 
