@@ -81,7 +81,9 @@ def test_propose_compare_edit_publish_restore(page, planner_app):
     # publish as version 2
     _visible(page.get_by_label(t("plan.publish.reason"))).fill("网格规模年度调整，会议通过")
     page.get_by_role("button", name=t("plan.publish.go")).click()
-    page.get_by_text(t("plan.publish.done", number=2, moved=0)[:10]).first.wait_for()
+    # a publish writes the whole layer (every household's assignment): slow on a loaded CI box
+    page.get_by_text(t("plan.publish.done", number=2, moved=0)[:10]).first.wait_for(
+        timeout=180_000)
     assert layers.current_layer(engine).number == 2
 
     # restore version 1 from the versions tab
@@ -91,7 +93,8 @@ def test_propose_compare_edit_publish_restore(page, planner_app):
     wait_for_app(page)
     _visible(page.get_by_label(t("plan.publish.reason"))).fill("撤回调整")
     page.get_by_role("button", name=t("plan.ver.restore"), exact=True).click()
-    page.get_by_text(t("plan.ver.restored", number=1, moved=0)[:8]).first.wait_for()
+    page.get_by_text(t("plan.ver.restored", number=1, moved=0)[:8]).first.wait_for(
+        timeout=180_000)
     assert layers.current_layer(engine).id == v1.id
     actions = layers.layer_events(engine)
     assert actions["action"].tolist()[:3] == ["restore", "publish", "create"]
