@@ -352,23 +352,21 @@ def _fix_count(st: _State) -> Note | None:
             return None
 
 
-def _grid_edges(st: _State) -> Counter[tuple[int, int]]:
-    """Shared household edges between each ordered pair of neighbouring free grids."""
+def _grid_edges(st: _State) -> dict[tuple[int, int], None]:
+    """Every ordered pair of grids whose households share an edge of the graph, in the order
+    the graph's edges meet them (the flow is built in this order, which settles its ties)."""
     lab = np.asarray(st.lab)
     e = st.graph.edges
     if not len(e):
-        return Counter()
+        return {}
     a, b = lab[e[:, 0]], lab[e[:, 1]]
     cross = a != b
-    out: Counter[tuple[int, int]] = Counter()
-    for g, h in zip(a[cross].tolist(), b[cross].tolist(), strict=True):
-        out[(g, h)] += 1
-        out[(h, g)] += 1
-    return out
+    return dict.fromkeys(pair for g, h in zip(a[cross].tolist(), b[cross].tolist(), strict=True)
+                         for pair in ((g, h), (h, g)))
 
 
 def _corridor_paths(st: _State, u_grid: int, over: Mapping[int, int],
-                    touching: set[tuple[int, int]]) -> dict[int, list[list[int]]]:
+                    touching: Mapping[tuple[int, int], None]) -> dict[int, list[list[int]]]:
     """The shortest chains of households of grids within their bounds that would join
     ``u_grid`` to each grid above its maximum it does not touch (at most :data:`_CORRIDOR`
     long; a few of each, since one may cut the grid it crosses where another does not)."""
@@ -420,7 +418,7 @@ def _corridors(st: _State) -> None:
     under = {g: st.lo(g) - st.count[g] for g in st.free() if st.count[g] < st.lo(g)}
     if not over or not under:
         return
-    touching = set(_grid_edges(st))
+    touching = _grid_edges(st)
     offers = []
     for u_grid in under:
         for o_grid, paths in _corridor_paths(st, u_grid, over, touching).items():
